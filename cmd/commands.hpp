@@ -1,0 +1,18 @@
+#pragma once
+// Each subcommand lives in its own file: setup_<name>() adds it to the CLI and, when it is
+// the one chosen on the command line, stores the action that main() runs.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace mcpd::cmd {
+
+using Action = std::function<int()>;
+
+void setup_serve(CLI::App& app, Action& action);
+void setup_check_tools(CLI::App& app, Action& action);
+void setup_token(CLI::App& app, Action& action);
+void setup_user(CLI::App& app, Action& action);
+void setup_version(CLI::App& app, Action& action);
+
+}  // namespace mcpd::cmd

@@ -1,0 +1,69 @@
+#pragma once
+// What a running call knows about its caller and what it may send back while it runs.
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcpd::core {
+
+using json = nlohmann::json;
+
+// Who is calling. On stdio without MCPD_TOKEN, everything is empty and every tool is allowed.
+struct Identity {
+  std::optional<std::string> user;        // e-mail of the token's user
+  std::optional<std::string> token_name;  // the token's name
+  std::vector<std::string> allowed_tools; // empty = all tools
+  bool valid = true;                      // false: revoked/expired/disabled; tools refused
+  std::string invalid_reason;             // for the refusal message, e.g. "token revoked"
+
+  bool can_use_tool(const std::string& tool) const;
+};
+
+// Set once by whoever cancels (client notification, disconnect, shutdown); observed by the
+// call. fd() is an eventfd that becomes readable when cancelled, for poll() loops.
+class CancelToken {
+ public:
+  CancelToken();
+  ~CancelToken();
+  CancelToken(const CancelToken&) = delete;
+  CancelToken& operator=(const CancelToken&) = delete;
+
+  void cancel() noexcept;
+  bool cancelled() const noexcept { return m_cancelled.load(std::memory_order_acquire); }
+  int fd() const noexcept { return m_fd; }
+
+ private:
+  std::atomic<bool> m_cancelled{false};
+  int m_fd = -1;
+};
+
+// The way back to the client during a call. Implemented by the dispatcher's session.
+class CallChannel {
+ public:
+  virtual ~CallChannel() = default;
+  // notifications/progress, only when the request carried a progressToken (else a no-op).
+  virtual void progress(double progress, std::optional<double> total,
+                        std::optional<std::string> message) = 0;
+  // notifications/message, filtered by the session's logging/setLevel.
+  virtual void log(const std::string& level, const std::optional<std::string>& logger,
+                   const json& data) = 0;
+  // A server-to-client request (sampling/createMessage, elicitation/create, roots/list).
+  // Blocks until the client answers or the call is cancelled. Returns the client's reply as
+  // {"result": ...} or {"error": {"code", "message"}}; never throws for protocol failures.
+  virtual json request(const std::string& method, const json& params) = 0;
+};
+
+struct CallContext {
+  std::string name;              // tool, prompt or resource being served
+  const Identity& identity;
+  std::string correlation_id;
+  std::string protocol_version;
+  const CancelToken& cancel;
+  CallChannel& channel;
+};
+
+}  // namespace mcpd::core

@@ -1,0 +1,77 @@
+#pragma once
+// The MCP server as a function: one incoming JSON-RPC message (request, notification,
+// response, or batch) and a Session in; the reply, if any, out. Notifications and requests to
+// the client during a call go through the Session's sender. No sockets, no threads of its
+// own: transports decide where handle() runs (may_block() says which messages must not run
+// on an I/O or reader thread).
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/descriptors/descriptor.hpp"
+#include "core/handlers/runner.hpp"
+#include "core/session.hpp"
+
+namespace mcpd::core {
+
+using json = nlohmann::json;
+
+// Protocol versions we speak, newest first.
+inline const std::vector<std::string>& supported_protocol_versions() {
+  static const std::vector<std::string> versions{"2025-11-25", "2025-06-18", "2025-03-26",
+                                                 "2024-11-05"};
+  return versions;
+}
+
+struct ServerInfo {
+  std::string name = "mcpd";
+  std::string version = MCPD_VERSION;
+  std::string title;          // optional
+  std::string instructions;   // optional; sent in the initialize result
+};
+
+struct DispatcherOptions {
+  ServerInfo info;
+  std::size_t page_size = 100;  // tools/resources/prompts list page size
+  int max_json_depth = 64;      // deeper messages are refused (-32600)
+};
+
+// Observes finished tool calls (metrics arrive with the HTTP issue).
+struct CallObserver {
+  virtual ~CallObserver() = default;
+  virtual void tool_called(const std::string& tool, bool is_error, double seconds) = 0;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(std::shared_ptr<const Catalog> catalog, std::shared_ptr<HandlerRunner> runner,
+             DispatcherOptions options = {});
+
+  // Handles one parsed message. Returns the reply (a response, or an array for a batch), or
+  // nothing for notifications and client responses.
+  std::optional<json> handle(const json& message, Session& session);
+  // Parses then handles; malformed JSON gets a -32700 reply with id null.
+  std::optional<json> handle_text(std::string_view text, Session& session);
+
+  // True when handling `message` may take long (tools/call, a handler-backed resources/read,
+  // a batch containing one): run it off the reader/I/O thread. Everything else is quick.
+  static bool may_block(const json& message);
+
+  void set_observer(std::shared_ptr<CallObserver> observer) { m_observer = std::move(observer); }
+  const Catalog& catalog() const { return *m_catalog; }
+  const DispatcherOptions& options() const { return m_options; }
+
+ private:
+  std::optional<json> handle_one(const json& message, Session& session);
+  std::shared_ptr<const Catalog> m_catalog;
+  std::shared_ptr<HandlerRunner> m_runner;
+  DispatcherOptions m_options;
+  std::shared_ptr<CallObserver> m_observer;
+};
+
+}  // namespace mcpd::core

@@ -1,0 +1,88 @@
+#pragma once
+// One client's protocol state: lifecycle, negotiated version, client capabilities, log level,
+// subscriptions, in-flight requests (for cancellation) and server-to-client requests waiting
+// for answers. Thread-safe: the transport's reader and worker threads share it.
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/call.hpp"
+
+namespace mcpd::core {
+
+using json = nlohmann::json;
+
+class Session {
+ public:
+  // Writes one complete JSON-RPC message to the client. Must be thread-safe.
+  using Sender = std::function<void(const json& message)>;
+
+  explicit Session(Sender sender, Identity identity = {});
+  ~Session();
+
+  // --- identity (may change: stdio re-validates MCPD_TOKEN periodically) ---
+  std::shared_ptr<const Identity> identity() const;
+  void set_identity(Identity identity);
+
+  // --- lifecycle ---
+  bool initialized() const;  // after a successful initialize
+  void set_initialized(std::string protocol_version, json client_capabilities, json client_info);
+  // For transports that skip the handshake (stateless HTTP): treat as initialized.
+  void assume_initialized(std::string protocol_version);
+  std::string protocol_version() const;
+  json client_capabilities() const;
+  json client_info() const;
+
+  // --- logging/setLevel: RFC 5424 names; messages below the level are dropped ---
+  void set_log_level(const std::string& level);
+  bool log_enabled(const std::string& level) const;
+
+  // --- resources/subscribe ---
+  void subscribe(const std::string& uri);
+  void unsubscribe(const std::string& uri);
+  bool subscribed(const std::string& uri) const;
+  std::set<std::string> subscriptions() const;
+
+  // --- in-flight client requests ---
+  // Registers request `id`; the returned token is cancelled by cancel_request(id) or
+  // cancel_all(). Returns nullptr if a request with that id is already in flight.
+  std::shared_ptr<CancelToken> begin_request(const json& id);
+  void end_request(const json& id);
+  void cancel_request(const json& id);
+  void cancel_all();
+  std::size_t in_flight() const;
+
+  // --- server-to-client traffic ---
+  void notify(const std::string& method, json params);
+  // Sends a request and blocks until the client's response arrives or `cancel` fires.
+  // Returns {"result": ...} or {"error": {...}}.
+  json send_request(const std::string& method, json params, const CancelToken& cancel);
+  // Routes a client response to the waiting send_request. False if nobody waits for its id.
+  bool deliver_response(const json& message);
+
+  void send(const json& message) const { m_sender(message); }
+
+ private:
+  struct Pending;
+  Sender m_sender;
+  mutable std::mutex m_mutex;
+  std::shared_ptr<const Identity> m_identity;
+  bool m_initialized = false;
+  std::string m_protocol_version;
+  json m_client_capabilities = json::object();
+  json m_client_info = json::object();
+  int m_log_level;  // index into the RFC 5424 list; messages at or above are sent
+  std::set<std::string> m_subscriptions;
+  std::map<std::string, std::shared_ptr<CancelToken>> m_in_flight;  // key: id.dump()
+  std::map<std::string, std::shared_ptr<Pending>> m_pending;          // key: id.dump()
+  std::uint64_t m_next_request_id = 1;
+};
+
+}  // namespace mcpd::core
