@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -26,19 +27,22 @@ using json = nlohmann::json;
 
 // handler.static: a fixed CallToolResult with placeholders in its strings.
 struct StaticHandlerSpec {
-  json content = json::array();               // content blocks (any MCP content type)
-  std::optional<json> structured_content;     // optional structuredContent template
-  bool is_error = false;                      // "isError"
+  json content = json::array();            // content blocks (any MCP content type)
+  std::optional<json> structured_content;  // optional structuredContent template
+  bool is_error = false;                   // "isError"
 };
 
 // handler.exec: one program per call, never through a shell.
 struct ExecHandlerSpec {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"  // Output::json names the format, not the type
   enum class Output { text, json, mcp };
-  std::vector<std::string> command;           // argv; command[0] resolved (see PRODUCT §3)
-  std::filesystem::path cwd;                  // absolute; defaults to the descriptor's dir
-  std::vector<std::string> env;               // names of parent variables to keep
-  std::chrono::milliseconds timeout{30000};   // "timeout_ms"
-  std::size_t max_output_bytes = 1 << 20;     // "max_output_bytes": cap on stdout
+#pragma GCC diagnostic pop
+  std::vector<std::string> command;          // argv; command[0] resolved (see PRODUCT §3)
+  std::filesystem::path cwd;                 // absolute; defaults to the descriptor's dir
+  std::vector<std::string> env;              // names of parent variables to keep
+  std::chrono::milliseconds timeout{30000};  // "timeout_ms"
+  std::size_t max_output_bytes = 1 << 20;    // "max_output_bytes": cap on stdout
   Output output = Output::text;
 };
 
@@ -65,7 +69,7 @@ struct ToolDef {
   json defaults = json::object();               // inputSchema.properties.*.default
   HandlerSpec handler;
   SourceLocation where;
-  std::filesystem::path base_dir;               // the descriptor file's directory
+  std::filesystem::path base_dir;  // the descriptor file's directory
 };
 
 // A resource has exactly one source: inline text, a file, or a handler.
@@ -84,14 +88,17 @@ struct ResourceDef {
 };
 
 struct ResourceTemplateDef {
-  std::string uri_template;           // RFC 6570 level 1: {var}
-  json descriptor;                    // what resources/templates/list shows
-  std::vector<std::string> variables; // in order
+  std::string uri_template;            // RFC 6570 level 1: {var}
+  json descriptor;                     // what resources/templates/list shows
+  std::vector<std::string> variables;  // in order
   ResourceSource source;
   SourceLocation where;
   std::filesystem::path base_dir;
 
-  // Matches a concrete URI; on success returns the variables' values (an object).
+  // Matches a concrete URI; on success returns the variables' values (an object of strings).
+  // A variable matches one or more characters other than '/' (so a value never spans path
+  // segments); values are returned as they appear in the URI, percent-escapes included.
+  // When a split is ambiguous ("{a}-{b}" against "x-y-z"), earlier variables take the most.
   std::optional<json> match(const std::string& uri) const;
 };
 
@@ -124,21 +131,30 @@ class Catalog {
 };
 
 struct LoadOptions {
-  std::size_t max_description = 750;      // check-tools --max-description
-  std::set<std::string> upstreams;        // names of configured upstreams
-  bool check_upstreams = false;           // report unknown upstreams (when config is known)
+  std::size_t max_description = 750;  // check-tools --max-description
+  std::set<std::string> upstreams;    // names of configured upstreams
+  bool check_upstreams = false;       // report unknown upstreams (when config is known)
 };
 
 struct LoadResult {
-  std::shared_ptr<Catalog> catalog;       // set even with errors (best effort)
-  std::vector<Diagnostic> diagnostics;    // in file order, then position
-  std::vector<std::string> files;         // every descriptor file considered
+  std::shared_ptr<Catalog> catalog;     // set even with errors (best effort)
+  std::vector<Diagnostic> diagnostics;  // in file order, then position
+  std::vector<std::string> files;       // every descriptor file considered
   bool ok() const { return !has_errors(diagnostics); }
 };
 
 // Loads files and directories (every *.json inside a directory, sorted, not recursive).
 // Never throws for bad descriptors: every problem becomes a Diagnostic with file:line:col.
+// A path given twice (or a file also found in a given directory) is loaded once.
 LoadResult load_descriptors(const std::vector<std::filesystem::path>& paths,
                             const LoadOptions& options = {});
+
+// The rules load_descriptors reports, for documentation and SARIF's rule metadata.
+struct DescriptorRule {
+  std::string_view id;
+  Severity severity;  // the usual severity (tool-name is a warning for the spec's wider rule)
+  std::string_view summary;
+};
+const std::vector<DescriptorRule>& descriptor_rules();
 
 }  // namespace mcpd::core
