@@ -14,7 +14,7 @@
 namespace mcpd::core {
 
 struct ExecSettings {
-  // Root of the per-call scratch directories: $RUNTIME_DIRECTORY under systemd, else
+  // Root of the per-call scratch directories: $RUNTIME_DIRECTORY/scratch under systemd, else
   // ${TMPDIR:-/tmp}/mcpd-<uid>. Created 0700 on first use.
   std::filesystem::path scratch_root;
   std::chrono::seconds scratch_max_age{24 * 3600};        // leftovers older than this...

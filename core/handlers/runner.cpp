@@ -1,0 +1,121 @@
+#include "core/handlers/runner.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+
+#include "core/handlers/exec.hpp"
+#include "core/handlers/static_handler.hpp"
+
+namespace mcpd::core {
+
+namespace {
+
+std::string_view env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? std::string_view(value) : std::string_view();
+}
+
+}  // namespace
+
+std::filesystem::path default_scratch_root() {
+  // systemd may list several runtime directories separated by ':'; the first is ours. The
+  // sweeper empties the scratch root, so it is a subdirectory, not the runtime directory.
+  const std::string_view runtime = env_or_empty("RUNTIME_DIRECTORY");
+  if (!runtime.empty())
+    return std::filesystem::path(runtime.substr(0, runtime.find(':'))) / "scratch";
+  std::string_view tmp = env_or_empty("TMPDIR");
+  if (tmp.empty()) tmp = "/tmp";
+  return std::filesystem::path(tmp) / ("mcpd-" + std::to_string(::getuid()));
+}
+
+json tool_error(const std::string& message) {
+  return json{{"content", json::array({{{"type", "text"}, {"text", message}}})}, {"isError", true}};
+}
+
+// Sleeps on a condition variable rather than a plain sleep so that the destructor can stop
+// it at once.
+struct HandlerRunner::Sweeper {
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stop = false;
+  std::thread thread;
+};
+
+HandlerRunner::HandlerRunner(ExecSettings settings, std::shared_ptr<HttpInvoker> http)
+    : m_settings(std::move(settings)), m_http(std::move(http)) {
+  if (m_settings.scratch_root.empty()) m_settings.scratch_root = default_scratch_root();
+}
+
+HandlerRunner::~HandlerRunner() {
+  if (!m_sweeper) return;
+  {
+    std::lock_guard lock(m_sweeper->mutex);
+    m_sweeper->stop = true;
+  }
+  m_sweeper->wake.notify_all();
+  if (m_sweeper->thread.joinable()) m_sweeper->thread.join();
+}
+
+json HandlerRunner::run(const HandlerSpec& spec, const std::filesystem::path& base_dir,
+                        const json& arguments, const json& values, CallContext& ctx) {
+  try {
+    return std::visit(
+        [&](const auto& handler) -> json {
+          using T = std::decay_t<decltype(handler)>;
+          if constexpr (std::is_same_v<T, StaticHandlerSpec>) {
+            return run_static(handler, values);
+          } else if constexpr (std::is_same_v<T, ExecHandlerSpec>) {
+            return run_exec(handler, base_dir, arguments, values, ctx, m_settings);
+          } else {
+            if (!m_http) return tool_error("http handler not available");
+            return m_http->call(handler, values, ctx);
+          }
+        },
+        spec);
+  } catch (const std::exception& e) {
+    // Handlers report their own failures as tool errors; anything thrown is a bug or a
+    // resource problem whose details stay in the log.
+    spdlog::error("handler for '{}' failed: {}", ctx.name, e.what());
+    return tool_error("internal error while running the tool");
+  }
+}
+
+void HandlerRunner::start_sweeper() {
+  if (m_sweeper) return;
+  m_sweeper = std::make_unique<Sweeper>();
+  m_sweeper->thread = std::thread([this, sweeper = m_sweeper.get()] {
+    std::unique_lock lock(sweeper->mutex);
+    while (!sweeper->stop) {
+      // Sweep first: leftovers of a previous run (a crash, a SIGKILL) go at startup.
+      lock.unlock();
+      sweep_once();
+      lock.lock();
+      sweeper->wake.wait_for(lock, m_settings.scratch_sweep_interval,
+                             [sweeper] { return sweeper->stop; });
+    }
+  });
+}
+
+std::size_t HandlerRunner::sweep_once() {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(m_settings.scratch_root, ec)) return 0;
+  try {
+    const std::size_t removed = sweep_scratch(m_settings.scratch_root, m_settings.scratch_max_age);
+    if (removed > 0)
+      spdlog::info("removed {} stale scratch entries from {}", removed,
+                   m_settings.scratch_root.string());
+    return removed;
+  } catch (const std::exception& e) {
+    spdlog::warn("scratch sweep of {} failed: {}", m_settings.scratch_root.string(), e.what());
+    return 0;
+  }
+}
+
+}  // namespace mcpd::core
