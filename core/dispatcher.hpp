@@ -53,10 +53,13 @@ class Dispatcher {
              DispatcherOptions options = {});
 
   // Handles one parsed message. Returns the reply (a response, or an array for a batch), or
-  // nothing for notifications and client responses.
-  std::optional<json> handle(const json& message, Session& session);
+  // nothing for notifications and client responses. `correlation_id` is the transport's
+  // (e.g. X-Correlation-ID); when empty, each call gets a fresh random one.
+  std::optional<json> handle(const json& message, Session& session,
+                             const std::string& correlation_id = {});
   // Parses then handles; malformed JSON gets a -32700 reply with id null.
-  std::optional<json> handle_text(std::string_view text, Session& session);
+  std::optional<json> handle_text(std::string_view text, Session& session,
+                                  const std::string& correlation_id = {});
 
   // True when handling `message` may take long (tools/call, a handler-backed resources/read,
   // a batch containing one): run it off the reader/I/O thread. Everything else is quick.
@@ -67,7 +70,8 @@ class Dispatcher {
   const DispatcherOptions& options() const { return m_options; }
 
  private:
-  std::optional<json> handle_one(const json& message, Session& session);
+  std::optional<json> handle_one(const json& message, Session& session,
+                                 const std::string& correlation_id, bool in_batch);
   std::shared_ptr<const Catalog> m_catalog;
   std::shared_ptr<HandlerRunner> m_runner;
   DispatcherOptions m_options;

@@ -3,7 +3,9 @@
 // subscriptions, in-flight requests (for cancellation) and server-to-client requests waiting
 // for answers. Thread-safe: the transport's reader and worker threads share it.
 
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,9 +63,12 @@ class Session {
 
   // --- server-to-client traffic ---
   void notify(const std::string& method, json params);
-  // Sends a request and blocks until the client's response arrives or `cancel` fires.
-  // Returns {"result": ...} or {"error": {...}}.
-  json send_request(const std::string& method, json params, const CancelToken& cancel);
+  // Sends a request and blocks until the client's response arrives, `cancel` fires or
+  // `deadline` passes. Returns {"result": ...} or {"error": {...}} (-32800 when cancelled,
+  // -32001 on the deadline; the client is sent notifications/cancelled for both).
+  json send_request(const std::string& method, json params, const CancelToken& cancel,
+                    std::chrono::steady_clock::time_point deadline =
+                        std::chrono::steady_clock::time_point::max());
   // Routes a client response to the waiting send_request. False if nobody waits for its id.
   bool deliver_response(const json& message);
 
@@ -80,8 +85,10 @@ class Session {
   json m_client_info = json::object();
   int m_log_level;  // index into the RFC 5424 list; messages at or above are sent
   std::set<std::string> m_subscriptions;
-  std::map<std::string, std::shared_ptr<CancelToken>> m_in_flight;  // key: id.dump()
-  std::map<std::string, std::shared_ptr<Pending>> m_pending;          // key: id.dump()
+  std::map<std::string, std::shared_ptr<CancelToken>> m_in_flight;
+  static constexpr std::size_t k_max_early_cancels = 64;
+  std::deque<std::string> m_early_cancels;  // ids cancelled before they started
+  std::map<std::string, std::shared_ptr<Pending>> m_pending;        // key: id.dump()
   std::uint64_t m_next_request_id = 1;
 };
 

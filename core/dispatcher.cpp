@@ -1,0 +1,298 @@
+// JSON-RPC framing, batches, the lifecycle, and routing to the feature methods
+// (dispatcher_tools.cpp, dispatcher_content.cpp).
+
+#include "core/dispatcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+#include "core/dispatcher_internal.hpp"
+#include "core/log.hpp"
+
+namespace mcpd::core {
+
+namespace {
+
+using detail::Request;
+using detail::Result;
+
+constexpr std::array<std::string_view, 8> k_log_levels{"debug", "info",     "notice", "warning",
+                                                       "error", "critical", "alert",  "emergency"};
+
+json server_capabilities(const Catalog& catalog, const std::string& version) {
+  json capabilities{{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
+  // The completions capability arrived with 2025-03-26; completion/complete works regardless.
+  if (detail::version_at_least(version, "2025-03-26")) capabilities["completions"] = json::object();
+  if (!catalog.resources.empty() || !catalog.resource_templates.empty())
+    capabilities["resources"] = {{"subscribe", true}, {"listChanged", false}};
+  if (!catalog.prompts.empty()) capabilities["prompts"] = {{"listChanged", false}};
+  return capabilities;
+}
+
+Result initialize(const Request& request) {
+  const std::string& requested = detail::require_string(request.params, "protocolVersion");
+  json client_capabilities = detail::optional_object(request.params, "capabilities");
+  json client_info = detail::optional_object(request.params, "clientInfo");
+
+  // Echo the client's version when we speak it, else offer our newest and let it decide.
+  const auto& versions = supported_protocol_versions();
+  const bool supported = std::find(versions.begin(), versions.end(), requested) != versions.end();
+  const std::string version = supported ? requested : versions.front();
+  spdlog::info("client {} {} initialized with protocol {}{}",
+               client_info.value("name", "(unnamed)"), client_info.value("version", ""), version,
+               supported ? "" : " (asked for " + detail::clip(requested, 32) + ")");
+  request.session.set_initialized(version, std::move(client_capabilities), std::move(client_info));
+
+  const ServerInfo& info = request.options.info;
+  json server_info{{"name", info.name}, {"version", info.version}};
+  if (!info.title.empty() && detail::version_at_least(version, "2025-06-18"))
+    server_info["title"] = info.title;
+  json result{{"protocolVersion", version},
+              {"capabilities", server_capabilities(request.catalog, version)},
+              {"serverInfo", std::move(server_info)}};
+  if (!info.instructions.empty()) result["instructions"] = info.instructions;
+  return result;
+}
+
+Result ping(const Request&) {
+  return json::object();
+}
+
+Result set_log_level(const Request& request) {
+  const std::string& level = detail::require_string(request.params, "level");
+  if (std::find(k_log_levels.begin(), k_log_levels.end(), level) == k_log_levels.end())
+    throw detail::invalid_params("invalid log level: " + detail::clip(level, 32));
+  request.session.set_log_level(level);
+  return json::object();
+}
+
+using Method = Result (*)(const Request&);
+
+const std::unordered_map<std::string_view, Method>& methods() {
+  static const std::unordered_map<std::string_view, Method> table{
+      {"initialize", initialize},
+      {"ping", ping},
+      {"logging/setLevel", set_log_level},
+      {"tools/list", detail::tools_list},
+      {"tools/call", detail::tools_call},
+      {"resources/list", detail::resources_list},
+      {"resources/templates/list", detail::resource_templates_list},
+      {"resources/read", detail::resources_read},
+      {"resources/subscribe",
+       [](const Request& r) { return detail::resources_subscribe(r, true); }},
+      {"resources/unsubscribe",
+       [](const Request& r) { return detail::resources_subscribe(r, false); }},
+      {"prompts/list", detail::prompts_list},
+      {"prompts/get", detail::prompts_get},
+      {"completion/complete", detail::completion_complete},
+  };
+  return table;
+}
+
+void handle_notification(const std::string& method, const json& params, Session& session) {
+  if (method == "notifications/cancelled") {
+    const auto id = params.find("requestId");
+    if (id == params.end() || !(id->is_string() || id->is_number_integer())) return;
+    spdlog::debug("client cancelled request {}: {}", id->dump(),
+                  params.value("reason", std::string("(no reason)")));
+    session.cancel_request(*id);
+  } else if (method == "notifications/initialized") {
+    spdlog::debug("client confirmed initialization");
+  } else {
+    // roots/list_changed, progress and anything unknown: nothing to do, and never a reply.
+    spdlog::debug("ignoring notification {}", detail::clip(method, 64));
+  }
+}
+
+// True when `value` nests containers deeper than `limit` levels. The recursion itself is
+// bounded by `limit`.
+bool nested_deeper_than(const json& value, int limit) {
+  if (!value.is_structured()) return false;
+  if (limit <= 0) return true;
+  for (const auto& child : value)
+    if (nested_deeper_than(child, limit - 1)) return true;
+  return false;
+}
+
+RpcError invalid_request(std::string message) {
+  return RpcError{rpc_code::k_invalid_request, std::move(message)};
+}
+
+// One message's JSON-RPC 2.0 envelope, checked.
+struct Envelope {
+  enum class Kind { request, notification, response, client_error, invalid };
+  Kind kind = Kind::invalid;
+  json id = nullptr;  // the id to answer with: the message's when usable, else null
+  const std::string* method = nullptr;
+  const json* params = nullptr;  // an object (empty when absent or an array)
+  bool array_params = false;     // JSON-RPC allows them; no MCP method takes them
+  std::string problem;           // why it is invalid
+};
+
+Envelope read_envelope(const json& message) {
+  static const json k_no_params = json::object();
+  Envelope envelope;
+  auto invalid = [&](std::string problem) {
+    envelope.kind = Envelope::Kind::invalid;
+    envelope.problem = "invalid request: " + std::move(problem);
+    return envelope;
+  };
+  if (!message.is_object()) return invalid("not an object");
+  const auto id = message.find("id");
+  const bool has_id = id != message.end();
+  // JSON-RPC ids are strings or numbers; MCP narrows numbers to integers and forbids null.
+  const bool usable_id = has_id && (id->is_string() || id->is_number_integer());
+  if (usable_id) envelope.id = *id;
+
+  const auto version = message.find("jsonrpc");
+  if (version == message.end() || *version != "2.0") return invalid("jsonrpc must be \"2.0\"");
+  const auto method = message.find("method");
+  if (method == message.end()) {
+    envelope.kind = Envelope::Kind::response;
+    if (usable_id && message.contains("result") != message.contains("error")) return envelope;
+    // The client could not read one of our requests (it cannot say which).
+    envelope.kind = Envelope::Kind::client_error;
+    if (has_id && id->is_null() && message.contains("error")) return envelope;
+    return invalid("method missing");
+  }
+  if (!method->is_string()) return invalid("method must be a string");
+  if (has_id && !usable_id) return invalid("id must be a string or an integer");
+  const auto params = message.find("params");
+  const bool has_params = params != message.end();
+  if (has_params && !params->is_object() && !params->is_array())
+    return invalid("params must be an object or an array");
+
+  envelope.kind = has_id ? Envelope::Kind::request : Envelope::Kind::notification;
+  envelope.method = &method->get_ref<const std::string&>();
+  envelope.array_params = has_params && params->is_array();
+  envelope.params = has_params && params->is_object() ? &*params : &k_no_params;
+  return envelope;
+}
+
+// Why `method` cannot be served in the session's lifecycle state, if it cannot.
+std::optional<std::string> lifecycle_refusal(const std::string& method, bool in_batch,
+                                             const Session& session) {
+  if (method == "initialize") {
+    // 2025-03-26 forbids initialize inside a batch; a second one would renegotiate midway.
+    if (in_batch) return "invalid request: initialize must not be part of a batch";
+    if (session.initialized()) return "invalid request: session already initialized";
+  } else if (method != "ping" && !session.initialized()) {
+    // The spec only says clients SHOULD NOT send these before initialize; the SDKs refuse
+    // them with different codes (or none). The request is not valid in this state: -32600.
+    return "invalid request: session not initialized";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(std::shared_ptr<const Catalog> catalog,
+                       std::shared_ptr<HandlerRunner> runner, DispatcherOptions options)
+    : m_catalog(std::move(catalog)), m_runner(std::move(runner)), m_options(std::move(options)) {}
+
+std::optional<json> Dispatcher::handle(const json& message, Session& session,
+                                       const std::string& correlation_id) {
+  if (correlation_id.empty()) {
+    // Transports bind their own id; without one, every log line of this message and its
+    // handler still share a fresh one.
+    const std::string generated = log::new_correlation_id();
+    const log::CorrelationScope scope(generated);
+    return handle(message, session, generated);
+  }
+  if (nested_deeper_than(message, m_options.max_json_depth))
+    return make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"));
+  if (!message.is_array()) return handle_one(message, session, correlation_id, false);
+
+  // Batches are JSON-RPC 2.0 and MCP 2025-03-26; 2025-06-18 dropped them, but answering one
+  // is harmless and keeps older clients working, so they are accepted whatever the version.
+  if (message.empty()) return make_error(nullptr, invalid_request("invalid request: empty batch"));
+  json replies = json::array();
+  for (const auto& element : message)
+    if (auto reply = handle_one(element, session, correlation_id, true))
+      replies.push_back(std::move(*reply));
+  if (replies.empty()) return std::nullopt;  // only notifications and responses
+  return replies;
+}
+
+std::optional<json> Dispatcher::handle_text(std::string_view text, Session& session,
+                                            const std::string& correlation_id) {
+  struct TooDeep {};
+  json message;
+  try {
+    // Stop parsing as soon as the nesting limit is passed rather than building the tree.
+    const int max_depth = m_options.max_json_depth;
+    message = json::parse(text.begin(), text.end(),
+                          [max_depth](int depth, json::parse_event_t event, json&) {
+                            if ((event == json::parse_event_t::object_start ||
+                                 event == json::parse_event_t::array_start) &&
+                                depth >= max_depth)
+                              throw TooDeep{};
+                            return true;
+                          });
+  } catch (const json::parse_error& e) {
+    spdlog::debug("unparsable message: {}", e.what());
+    return make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"});
+  } catch (const TooDeep&) {
+    return make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"));
+  }
+  return handle(message, session, correlation_id);
+}
+
+std::optional<json> Dispatcher::handle_one(const json& message, Session& session,
+                                           const std::string& correlation_id, bool in_batch) {
+  const Envelope envelope = read_envelope(message);
+  switch (envelope.kind) {
+    case Envelope::Kind::invalid:
+      return make_error(envelope.id, invalid_request(envelope.problem));
+    case Envelope::Kind::response:
+      if (!session.deliver_response(message))
+        spdlog::debug("response for unknown request {} ignored", envelope.id.dump());
+      return std::nullopt;
+    case Envelope::Kind::client_error:
+      spdlog::warn("client reported an error without id: {}", message["error"].dump());
+      return std::nullopt;
+    case Envelope::Kind::notification:
+      handle_notification(*envelope.method, *envelope.params, session);
+      return std::nullopt;
+    case Envelope::Kind::request:
+      break;
+  }
+
+  const std::string& method = *envelope.method;
+  const auto entry = methods().find(method);
+  if (entry == methods().end())
+    return make_error(envelope.id, RpcError{rpc_code::k_method_not_found,
+                                            "method not found: " + detail::clip(method, 64)});
+  if (envelope.array_params)
+    return make_error(envelope.id, detail::invalid_params("params must be an object"));
+  if (auto refusal = lifecycle_refusal(method, in_batch, session))
+    return make_error(envelope.id, invalid_request(*refusal));
+
+  try {
+    const Request request{*m_catalog, *m_runner,   m_options,        m_observer.get(),
+                          session,    envelope.id, *envelope.params, correlation_id};
+    auto result = entry->second(request);
+    if (!result) return std::nullopt;
+    return make_result(envelope.id, std::move(*result));
+  } catch (const RpcError& e) {
+    return make_error(envelope.id, e);
+  } catch (const std::exception& e) {
+    spdlog::error("{} failed: {}", method, e.what());
+    return make_error(envelope.id, RpcError{rpc_code::k_internal_error, "internal error"});
+  }
+}
+
+bool Dispatcher::may_block(const json& message) {
+  if (message.is_array())
+    return std::any_of(message.begin(), message.end(),
+                       [](const json& element) { return may_block(element); });
+  if (!message.is_object()) return false;
+  const auto method = message.find("method");
+  return method != message.end() && method->is_string() &&
+         (*method == "tools/call" || *method == "resources/read");
+}
+
+}  // namespace mcpd::core

@@ -1,0 +1,122 @@
+#pragma once
+// Private to the dispatcher: the state one request is served with, parameter helpers,
+// pagination, and the CallChannel that turns handler output into messages to the client.
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/call.hpp"
+#include "core/descriptors/descriptor.hpp"
+#include "core/dispatcher.hpp"
+#include "core/handlers/runner.hpp"
+#include "core/rpc.hpp"
+#include "core/session.hpp"
+
+namespace mcpd::core::detail {
+
+// Everything a method implementation needs. Methods return the JSON-RPC result, std::nullopt
+// when no reply must be sent (a cancelled request), or throw RpcError.
+struct Request {
+  const Catalog& catalog;
+  HandlerRunner& runner;
+  const DispatcherOptions& options;
+  CallObserver* observer;
+  Session& session;
+  const json& id;
+  const json& params;  // always an object (an empty one when the message had none)
+  const std::string& correlation_id;
+};
+
+using Result = std::optional<json>;
+
+// --- methods, by feature ---
+Result tools_list(const Request& request);
+Result tools_call(const Request& request);
+Result resources_list(const Request& request);
+Result resource_templates_list(const Request& request);
+Result resources_read(const Request& request);
+Result resources_subscribe(const Request& request, bool subscribe);
+Result prompts_list(const Request& request);
+Result prompts_get(const Request& request);
+Result completion_complete(const Request& request);
+
+// --- parameters ---
+RpcError invalid_params(std::string message);
+// params[key] as a string; throws -32602 naming `key` when absent or not a string.
+const std::string& require_string(const json& params, const char* key);
+// params[key] as an object; absent or null gives `{}`, another type throws -32602.
+json optional_object(const json& params, const char* key);
+// At most `max_bytes` of `text`, cut on a UTF-8 character boundary (for echoing client input).
+std::string clip(std::string_view text, std::size_t max_bytes = 128);
+
+// --- pagination: opaque cursors that encode the list they belong to and an offset ---
+struct Page {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::optional<std::string> next_cursor;
+};
+// Pages over `total` items for `params.cursor`; throws -32602 for a cursor we did not issue.
+Page paginate(const Request& request, std::string_view list, std::size_t total);
+// Adds "nextCursor" to `result` when there is another page.
+void add_next_cursor(json& result, const Page& page);
+
+// --- protocol versions ("YYYY-MM-DD" strings order like the dates they are) ---
+inline bool version_at_least(const std::string& negotiated, std::string_view version) {
+  return negotiated.empty() || negotiated >= version;
+}
+
+// --- encodings and ids ---
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+bool valid_utf8(std::string_view text);
+
+// --- the channel back to the client during one call ---
+class SessionChannel final : public CallChannel {
+ public:
+  SessionChannel(Session& session, std::optional<json> progress_token, const CancelToken& cancel,
+                 std::chrono::steady_clock::time_point deadline);
+
+  void progress(double progress, std::optional<double> total,
+                std::optional<std::string> message) override;
+  void log(const std::string& level, const std::optional<std::string>& logger,
+           const json& data) override;
+  json request(const std::string& method, const json& params) override;
+
+ private:
+  Session& m_session;
+  std::optional<json> m_progress_token;
+  const CancelToken& m_cancel;
+  std::chrono::steady_clock::time_point m_deadline;
+  std::mutex m_mutex;  // guards m_last_progress: a handler may report from several threads
+  std::optional<double> m_last_progress;
+};
+
+// Registers `id` as in flight for the lifetime of the guard (throws -32600 on a duplicate).
+class InFlight {
+ public:
+  InFlight(Session& session, const json& id);
+  ~InFlight();
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  const CancelToken& token() const { return *m_token; }
+
+ private:
+  Session& m_session;
+  const json& m_id;
+  std::shared_ptr<CancelToken> m_token;
+};
+
+// params._meta.progressToken when it is a string or an integer.
+std::optional<json> progress_token(const json& params);
+
+// How long a handler's requests to the client may wait for an answer: an exec child is killed
+// at its timeout, and whoever relays its request must not wait for an answer forever.
+std::chrono::steady_clock::time_point request_deadline(const HandlerSpec& handler);
+
+}  // namespace mcpd::core::detail

@@ -1,0 +1,256 @@
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <charconv>
+#include <mutex>
+
+#include "core/dispatcher_internal.hpp"
+
+namespace mcpd::core::detail {
+
+// --- parameters ---
+
+RpcError invalid_params(std::string message) {
+  return RpcError{rpc_code::k_invalid_params, std::move(message)};
+}
+
+const std::string& require_string(const json& params, const char* key) {
+  const auto it = params.find(key);
+  if (it == params.end() || it->is_null())
+    throw invalid_params(std::string("missing required parameter: ") + key);
+  if (!it->is_string()) throw invalid_params(std::string("parameter must be a string: ") + key);
+  return it->get_ref<const std::string&>();
+}
+
+json optional_object(const json& params, const char* key) {
+  const auto it = params.find(key);
+  if (it == params.end() || it->is_null()) return json::object();
+  if (!it->is_object()) throw invalid_params(std::string("parameter must be an object: ") + key);
+  return *it;
+}
+
+std::string clip(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t end = max_bytes;
+  // Step back over continuation bytes (10xxxxxx) so no character is cut in half.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
+// --- pagination ---
+
+Page paginate(const Request& request, std::string_view list, std::size_t total) {
+  std::size_t offset = 0;
+  const auto it = request.params.find("cursor");
+  if (it != request.params.end() && !it->is_null()) {
+    if (!it->is_string()) throw invalid_params("invalid cursor");
+    const auto decoded = base64_decode(it->get_ref<const std::string&>());
+    const std::string prefix = std::string(list) + ":";
+    if (!decoded || decoded->rfind(prefix, 0) != 0) throw invalid_params("invalid cursor");
+    const char* first = decoded->data() + prefix.size();
+    const char* last = decoded->data() + decoded->size();
+    const auto [ptr, ec] = std::from_chars(first, last, offset);
+    if (ec != std::errc() || ptr != last || first == last || offset > total)
+      throw invalid_params("invalid cursor");
+  }
+
+  Page page;
+  page.begin = offset;
+  const std::size_t size = request.options.page_size == 0 ? total : request.options.page_size;
+  page.end = total - offset > size ? offset + size : total;
+  if (page.end < total)
+    page.next_cursor = base64_encode(std::string(list) + ":" + std::to_string(page.end));
+  return page;
+}
+
+void add_next_cursor(json& result, const Page& page) {
+  if (page.next_cursor) result["nextCursor"] = *page.next_cursor;
+}
+
+// --- encodings and ids ---
+
+namespace {
+constexpr std::string_view k_base64_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = (static_cast<unsigned char>(bytes[i]) << 16) |
+                   (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                   static_cast<unsigned char>(bytes[i + 2]);
+    out += k_base64_alphabet[(n >> 18) & 63];
+    out += k_base64_alphabet[(n >> 12) & 63];
+    out += k_base64_alphabet[(n >> 6) & 63];
+    out += k_base64_alphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    const bool two = i + 1 < bytes.size();
+    const auto n = (static_cast<unsigned char>(bytes[i]) << 16) |
+                   (two ? static_cast<unsigned char>(bytes[i + 1]) << 8 : 0);
+    out += k_base64_alphabet[(n >> 18) & 63];
+    out += k_base64_alphabet[(n >> 12) & 63];
+    out += two ? k_base64_alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  unsigned int buffer = 0;
+  int bits = 0;
+  std::size_t padding = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '=') {
+      if (i + 2 < text.size()) return std::nullopt;  // '=' only in the last two places
+      ++padding;
+      continue;
+    }
+    if (padding > 0) return std::nullopt;
+    const auto pos = k_base64_alphabet.find(c);
+    if (pos == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<unsigned int>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      length = 2;
+      code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3;
+      code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    static constexpr std::array<std::uint32_t, 5> k_min{0, 0, 0x80, 0x800, 0x10000};
+    if (code < k_min[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
+// --- the channel back to the client ---
+
+std::optional<json> progress_token(const json& params) {
+  const auto meta = params.find("_meta");
+  if (meta == params.end() || !meta->is_object()) return std::nullopt;
+  const auto token = meta->find("progressToken");
+  if (token == meta->end()) return std::nullopt;
+  if (token->is_string() || token->is_number_integer()) return *token;
+  return std::nullopt;
+}
+
+std::chrono::steady_clock::time_point request_deadline(const HandlerSpec& handler) {
+  if (const auto* exec = std::get_if<ExecHandlerSpec>(&handler))
+    return std::chrono::steady_clock::now() + exec->timeout;
+  return std::chrono::steady_clock::time_point::max();
+}
+
+SessionChannel::SessionChannel(Session& session, std::optional<json> progress_token,
+                               const CancelToken& cancel,
+                               std::chrono::steady_clock::time_point deadline)
+    : m_session(session),
+      m_progress_token(std::move(progress_token)),
+      m_cancel(cancel),
+      m_deadline(deadline) {}
+
+void SessionChannel::progress(double progress, std::optional<double> total,
+                              std::optional<std::string> message) {
+  if (!m_progress_token || m_cancel.cancelled()) return;
+  {
+    // The spec requires progress to increase with every notification; drop the others.
+    std::lock_guard lock(m_mutex);
+    if (m_last_progress && progress <= *m_last_progress) return;
+    m_last_progress = progress;
+  }
+  json params{{"progressToken", *m_progress_token}, {"progress", progress}};
+  if (total) params["total"] = *total;
+  // ProgressNotification.message arrived with 2025-03-26.
+  if (message && valid_utf8(*message) &&
+      version_at_least(m_session.protocol_version(), "2025-03-26"))
+    params["message"] = *message;
+  m_session.notify("notifications/progress", std::move(params));
+}
+
+void SessionChannel::log(const std::string& level, const std::optional<std::string>& logger,
+                         const json& data) {
+  if (!m_session.log_enabled(level)) return;  // also drops names that are not MCP levels
+  json params{{"level", level}, {"data", data}};
+  if (logger) params["logger"] = *logger;
+  m_session.notify("notifications/message", std::move(params));
+}
+
+namespace {
+
+// The client capability each server-to-client request needs.
+std::optional<std::string> required_capability(const std::string& method) {
+  if (method == "sampling/createMessage") return "sampling";
+  if (method == "elicitation/create") return "elicitation";
+  if (method == "roots/list") return "roots";
+  return std::nullopt;
+}
+
+json error_reply(int code, std::string message) {
+  return json{{"error", {{"code", code}, {"message", std::move(message)}}}};
+}
+
+}  // namespace
+
+json SessionChannel::request(const std::string& method, const json& params) {
+  if (method != "ping") {
+    const auto capability = required_capability(method);
+    if (!capability)
+      return error_reply(rpc_code::k_method_not_found,
+                         "method not supported for server-to-client requests: " + clip(method));
+    const json capabilities = m_session.client_capabilities();
+    if (!capabilities.contains(*capability))
+      return error_reply(rpc_code::k_method_not_found,
+                         "client does not support " + *capability + " (" + method + ")");
+  }
+  return m_session.send_request(method, params.is_null() ? json::object() : params, m_cancel,
+                                m_deadline);
+}
+
+InFlight::InFlight(Session& session, const json& id)
+    : m_session(session), m_id(id), m_token(session.begin_request(id)) {
+  if (!m_token)
+    throw RpcError{rpc_code::k_invalid_request, "a request with this id is already in progress"};
+}
+
+InFlight::~InFlight() {
+  m_session.end_request(m_id);
+}
+
+}  // namespace mcpd::core::detail
