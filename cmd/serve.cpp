@@ -1,0 +1,217 @@
+// mcpd serve: load settings and descriptors, then serve MCP over stdio or HTTP.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cmd/commands.hpp"
+#include "core/config.hpp"
+#include "core/descriptors/descriptor.hpp"
+#include "core/dispatcher.hpp"
+#include "core/error.hpp"
+#include "core/handlers/runner.hpp"
+#include "core/lint/report.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "storage/cached_authenticator.hpp"
+#include "storage/identity_provider.hpp"
+#include "storage/token_store.hpp"
+#include "transports/http/http_server.hpp"
+#include "transports/stdio/stdio_server.hpp"
+
+namespace mcpd::cmd {
+
+namespace {
+
+struct ServeOptions {
+  bool stdio = false;
+  bool http = false;
+  core::SettingsFlags flags;
+  std::vector<std::string> tools;  // CLI11 fills strings; copied into flags.tools
+  std::string config;
+  std::string database;
+  std::string listen;
+};
+
+core::log::Options log_options(const core::Settings& settings, bool stdio) {
+  core::log::Options options;
+  options.level = settings.log_level;
+  // A person reading stderr on stdio; a log collector reading the HTTP service.
+  const std::string format =
+      settings.log_format.empty() ? (stdio ? "text" : "json") : settings.log_format;
+  options.format = core::log::parse_format(format).value_or(core::log::Format::text);
+  options.version = settings.version;
+  options.environment = settings.environment;
+  return options;
+}
+
+// Loads every descriptor; any error stops startup with compiler-style diagnostics.
+std::shared_ptr<const core::Catalog> load_catalog(const core::Settings& settings) {
+  if (settings.tools.empty()) {
+    spdlog::warn(
+        "no tools path given (--tools or \"tools\" in the config file): serving an "
+        "empty catalog");
+    auto empty = std::make_shared<core::Catalog>();
+    empty->index();
+    return empty;
+  }
+  core::LoadOptions options;
+  for (const auto& [name, upstream] : settings.upstreams) options.upstreams.insert(name);
+  options.check_upstreams = true;
+  auto result = core::load_descriptors(settings.tools, options);
+  for (const auto& diagnostic : result.diagnostics) {
+    if (diagnostic.severity == core::Severity::error)
+      std::cerr << core::format_diagnostic(diagnostic) << '\n';
+    else
+      spdlog::warn("{}", core::format_diagnostic(diagnostic));
+  }
+  if (!result.ok()) throw Error("the tool descriptors have errors; nothing was served");
+  const auto& catalog = *result.catalog;
+  spdlog::info(
+      "loaded {} tool(s), {} resource(s), {} resource template(s), {} prompt(s) "
+      "from {} file(s)",
+      catalog.tools.size(), catalog.resources.size(), catalog.resource_templates.size(),
+      catalog.prompts.size(), result.files.size());
+  return result.catalog;
+}
+
+core::ExecSettings exec_settings(const core::Settings& settings) {
+  core::ExecSettings exec;
+  exec.scratch_root =
+      settings.scratch_dir.empty() ? core::default_scratch_root() : settings.scratch_dir;
+  exec.scratch_max_age = settings.scratch_max_age;
+  exec.scratch_sweep_interval = settings.scratch_sweep_interval;
+  return exec;
+}
+
+core::DispatcherOptions dispatcher_options(const core::Settings& settings) {
+  core::DispatcherOptions options;
+  options.info.name = settings.name;
+  options.info.title = settings.title;
+  options.info.version = settings.version;
+  options.info.instructions = settings.instructions;
+  return options;
+}
+
+// HTTP (transports/http): bearer tokens checked against storage unless auth is off, metrics,
+// and storage as the readiness check. Blocks until SIGTERM/SIGINT.
+int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
+               const core::Catalog& catalog) {
+  transports::http::HttpServices services{dispatcher};
+  if (settings.require_auth) {
+    auto opened = storage::open_store(settings.database);
+    if (!opened)
+      throw Error("cannot open the token database: " + opened.error().message,
+                  opened.error().failure == storage::Failure::unavailable ? k_exit_storage
+                                                                          : k_exit_failure);
+    std::shared_ptr<storage::TokenStore> store = std::move(opened).value();
+    services.authenticator = std::make_shared<storage::CachedAuthenticator>(
+        store, core::auth::TokenHasher::from_environment());
+    services.readiness.push_back({"storage", [store] { return bool(store->ping()); }});
+  }
+  services.metrics = std::make_shared<core::Metrics>();
+  std::vector<std::string> tools;
+  for (const auto& tool : catalog.tools) tools.push_back(tool.name);
+  services.metrics->declare_tools(tools);
+  return transports::http::run_http_server(transports::http::http_settings(settings), services);
+}
+
+// stdio with MCPD_TOKEN: resolve the token once (an invalid one stops startup), then every few
+// seconds from the transport's timer, so revocation, expiry or a disabled user take effect
+// during a long session. Storage trouble later fails closed (no tools) until it recovers.
+void use_token_identity(const core::Settings& settings, transports::StdioOptions& stdio) {
+  auto opened = storage::open_store(settings.database);
+  if (!opened)
+    throw Error(
+        "cannot open the token database for MCPD_TOKEN: " + opened.error().message,
+        opened.error().failure == storage::Failure::unavailable ? k_exit_storage : k_exit_failure);
+  std::shared_ptr<storage::TokenStore> store = std::move(opened).value();
+  auto provider = std::make_shared<storage::IdentityProvider>(
+      store, settings.token, core::auth::TokenHasher::from_environment());
+  core::Identity identity = provider->resolve();
+  if (!identity.valid) {
+    const auto failure = provider->last_failure();
+    throw Error("MCPD_TOKEN: " + identity.invalid_reason,
+                failure == core::auth::AuthFailure::unavailable ? k_exit_storage : k_exit_failure);
+  }
+  spdlog::info("stdio session runs as {} with token '{}'", identity.user.value_or("?"),
+               identity.token_name.value_or("?"));
+  stdio.identity = std::move(identity);
+  stdio.identity_refresh = [provider]() -> std::optional<core::Identity> {
+    return provider->resolve();
+  };
+}
+
+int run_serve(ServeOptions& options) {
+  // Keep stdout for the protocol only, before anything else can print to it.
+  const int protocol_fd = options.http ? -1 : transports::claim_stdout();
+
+  // Settings: flags over environment over the config file over defaults.
+  auto& flags = options.flags;
+  if (!options.config.empty()) flags.config = options.config;
+  if (!options.database.empty()) flags.database = options.database;
+  if (!options.listen.empty()) flags.listen = options.listen;
+  flags.tools.assign(options.tools.begin(), options.tools.end());
+  const core::Settings settings = core::load_settings(flags, core::current_environment());
+
+  // Logging: stderr only; text by default on stdio, JSON for the HTTP service.
+  core::log::setup(log_options(settings, !options.http));
+  spdlog::debug("settings: {}", settings.describe().dump());
+
+  // Descriptors: refuse to start on any error.
+  auto catalog = load_catalog(settings);
+
+  // Handlers: the exec scratch sweeper runs in the background.
+  auto runner = std::make_shared<core::HandlerRunner>(exec_settings(settings));
+  runner->start_sweeper();
+
+  // The protocol.
+  core::Dispatcher dispatcher(catalog, runner, dispatcher_options(settings));
+  if (options.http) return serve_http(settings, dispatcher, *catalog);
+
+  // The transport: until EOF or SIGTERM/SIGINT.
+  transports::StdioOptions stdio;
+  stdio.output_fd = protocol_fd;
+  stdio.handle_signals = true;
+  // MCPD_TOKEN: the session runs as that token's user and tools, re-checked periodically.
+  if (!settings.token.empty()) use_token_identity(settings, stdio);
+  transports::StdioServer server(dispatcher, stdio);
+  spdlog::info("{} {} serving MCP on stdio", settings.name, settings.version);
+  const int status = server.run();
+  spdlog::info("stdio session ended");
+  ::close(protocol_fd);
+  return status;
+}
+
+}  // namespace
+
+void setup_serve(CLI::App& app, Action& action) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* sub = app.add_subcommand("serve", "Serve MCP over stdio (--stdio) or HTTP (--http)");
+
+  auto* transport = sub->add_option_group("transport", "exactly one of --stdio, --http");
+  transport->add_flag("--stdio", options->stdio, "Serve one client on stdin/stdout");
+  transport->add_flag("--http", options->http, "Serve Streamable HTTP and legacy SSE");
+  transport->require_option(1);
+
+  sub->add_option("--tools", options->tools,
+                  "Descriptor file or directory (every *.json inside); repeatable")
+      ->type_name("PATH");
+  sub->add_option("--config", options->config, "Config file (default: $MCPD_CONFIG)")
+      ->type_name("FILE");
+  sub->add_option("--database", options->database,
+                  "Token database URL: sqlite:///path or postgresql://...")
+      ->type_name("URL");
+  sub->add_option("--listen", options->listen, "HTTP listen address (default 127.0.0.1:8001)")
+      ->type_name("HOST:PORT");
+  sub->add_flag("--no-auth", options->flags.no_auth,
+                "HTTP: serve without authentication (development only)");
+  sub->add_flag("--stateless", options->flags.stateless, "HTTP: no Mcp-Session-Id sessions");
+  sub->add_option("--allow-origin", options->flags.allowed_origins,
+                  "HTTP: an allowed Origin; repeatable")
+      ->type_name("ORIGIN");
+
+  sub->callback([&action, options] { action = [options] { return run_serve(*options); }; });
+}
+
+}  // namespace mcpd::cmd

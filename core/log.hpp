@@ -1,0 +1,63 @@
+#pragma once
+// Logging: spdlog, to stderr only (stdout belongs to the protocol on stdio). Two formats:
+//   text  "2025-01-31 12:00:00.123 [info] mcpd: message [cid=…]" for terminals;
+//   json  one object per line: timestamp (ISO-8601 UTC, ms), level, logger, message,
+//         service ("mcpd"), version, environment, correlation_id (null when none).
+// A correlation id is bound to the current thread by a CorrelationScope, so every line
+// logged while a request is handled carries it without passing it around.
+//
+// Never log secrets: tokens, API keys, Authorization headers, JWTs.
+
+#include <spdlog/formatter.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mcpd::core::log {
+
+enum class Format { text, json };
+
+struct Options {
+  std::string level = "info";  // trace, debug, info, warn/warning, error, critical, off
+  Format format = Format::text;
+  std::string version = MCPD_VERSION;
+  std::string environment = "production";
+};
+
+// Accepts spdlog level names plus "warning" and "fatal" (any case).
+std::optional<spdlog::level::level_enum> parse_level(std::string_view text);
+std::optional<Format> parse_format(std::string_view text);
+
+// Points every logger (and the default logger "mcpd") at one stderr sink with the chosen
+// format and level. Safe to call more than once.
+void setup(const Options& options);
+
+// A named logger ("stdio", "exec", …) sharing the default logger's sink and format.
+std::shared_ptr<spdlog::logger> get(const std::string& name);
+
+// The formatter behind Format::json, exposed for tests.
+std::unique_ptr<spdlog::formatter> make_json_formatter(std::string version,
+                                                       std::string environment);
+std::unique_ptr<spdlog::formatter> make_text_formatter();
+
+// Binds a correlation id to this thread for the scope's lifetime; scopes nest.
+class CorrelationScope {
+ public:
+  explicit CorrelationScope(std::string id);
+  ~CorrelationScope();
+  CorrelationScope(const CorrelationScope&) = delete;
+  CorrelationScope& operator=(const CorrelationScope&) = delete;
+
+ private:
+  std::optional<std::string> m_previous;
+};
+
+// The current thread's correlation id, or nullptr.
+const std::string* correlation_id() noexcept;
+// A fresh random id (32 hex characters, like a UUID without dashes).
+std::string new_correlation_id();
+
+}  // namespace mcpd::core::log
