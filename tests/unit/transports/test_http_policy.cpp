@@ -1,0 +1,324 @@
+#include <catch2/catch.hpp>
+
+#include "transports/http/policy.hpp"
+
+using namespace mcpd::transports::http;
+using nlohmann::json;
+
+TEST_CASE("routes match exactly, with an optional trailing slash", "[transports][http]") {
+  CHECK(match_route("POST", "/mcp", false).route == Route::mcp);
+  CHECK(match_route("POST", "/mcp/", false).route == Route::mcp);
+  CHECK(match_route("GET", "/mcp/sse", false).route == Route::legacy_sse);
+  CHECK(match_route("GET", "/sse", false).route == Route::legacy_sse);
+  CHECK(match_route("GET", "/sse/", false).route == Route::legacy_sse);
+  CHECK(match_route("POST", "/mcp/messages", false).route == Route::legacy_messages);
+  CHECK(match_route("POST", "/messages/", false).route == Route::legacy_messages);
+  CHECK(match_route("GET", "/mcp/health", false).route == Route::mcp_health);
+  CHECK(match_route("GET", "/live/", false).route == Route::live);
+  CHECK(match_route("GET", "/ready", false).route == Route::ready);
+  CHECK(match_route("GET", "/health/", false).route == Route::health);
+  CHECK(match_route("GET", "/metrics", false).route == Route::metrics);
+  CHECK(match_route("GET", "/", false).route == Route::none);
+  CHECK(match_route("GET", "/mcpx", false).route == Route::none);
+  CHECK(match_route("GET", "/mcp//", false).route == Route::none);
+  CHECK(match_route("GET", "/MCP", false).route == Route::none);
+}
+
+TEST_CASE("wrong methods are refused with the right Allow header", "[transports][http]") {
+  auto m = match_route("PUT", "/mcp", false);
+  CHECK(m.route == Route::mcp);
+  CHECK_FALSE(m.method_allowed);
+  CHECK(m.allow == "GET, POST, DELETE, OPTIONS");
+
+  m = match_route("POST", "/health", false);
+  CHECK_FALSE(m.method_allowed);
+  CHECK(m.allow == "GET, HEAD, OPTIONS");
+  CHECK(match_route("HEAD", "/live", false).method_allowed);
+
+  CHECK_FALSE(match_route("POST", "/sse", false).method_allowed);
+  CHECK_FALSE(match_route("GET", "/messages", false).method_allowed);
+
+  // Stateless: no stream to open, no session to delete.
+  m = match_route("GET", "/mcp", true);
+  CHECK_FALSE(m.method_allowed);
+  CHECK(m.allow == "POST, OPTIONS");
+  CHECK_FALSE(match_route("DELETE", "/mcp", true).method_allowed);
+  CHECK(match_route("POST", "/mcp", true).method_allowed);
+}
+
+TEST_CASE("only health and metrics are public", "[transports][http]") {
+  CHECK(is_public_route(Route::live));
+  CHECK(is_public_route(Route::ready));
+  CHECK(is_public_route(Route::health));
+  CHECK(is_public_route(Route::mcp_health));
+  CHECK(is_public_route(Route::metrics));
+  CHECK_FALSE(is_public_route(Route::mcp));
+  CHECK_FALSE(is_public_route(Route::legacy_sse));
+  CHECK_FALSE(is_public_route(Route::legacy_messages));
+}
+
+TEST_CASE("targets and query parameters", "[transports][http]") {
+  auto t = split_target("/mcp/messages?session_id=abc&x=1");
+  CHECK(t.path == "/mcp/messages");
+  CHECK(t.query == "session_id=abc&x=1");
+  CHECK(split_target("/mcp").query.empty());
+  CHECK(query_param("session_id=abc&x=1", "session_id") == "abc");
+  CHECK(query_param("a=1&session_id=a%2Fb+c", "session_id") == "a/b c");
+  CHECK_FALSE(query_param("a=1", "session_id").has_value());
+  CHECK(query_param("flag", "flag") == "");
+  CHECK(query_param("bad=%zz", "bad") == "%zz");
+}
+
+TEST_CASE("credentials in the query string are recognised", "[transports][http]") {
+  CHECK(query_has_credential("access_token=abc"));
+  CHECK(query_has_credential("session_id=1&token=abc"));
+  CHECK(query_has_credential("API_KEY=abc"));
+  CHECK(query_has_credential("access%5Ftoken=abc"));
+  CHECK_FALSE(query_has_credential("session_id=abc"));
+  CHECK_FALSE(query_has_credential("tokens=2"));
+  CHECK_FALSE(query_has_credential(""));
+}
+
+TEST_CASE("Host headers parse", "[transports][http]") {
+  auto h = parse_host("LocalHost:8001");
+  REQUIRE(h);
+  CHECK(h->host == "localhost");
+  CHECK(h->port == 8001);
+  h = parse_host("[::1]:9");
+  REQUIRE(h);
+  CHECK(h->host == "::1");
+  CHECK(h->port == 9);
+  h = parse_host("example.com");
+  REQUIRE(h);
+  CHECK_FALSE(h->port);
+  CHECK_FALSE(parse_host(""));
+  CHECK_FALSE(parse_host("a:"));
+  CHECK_FALSE(parse_host("a:99999"));
+  CHECK_FALSE(parse_host("a:b"));
+  CHECK_FALSE(parse_host("::1"));  // IPv6 needs brackets
+  CHECK_FALSE(parse_host("[::1"));
+  CHECK_FALSE(parse_host("evil.com/x"));
+  CHECK_FALSE(parse_host("a b"));
+}
+
+TEST_CASE("loopback host names", "[transports][http]") {
+  CHECK(is_loopback_host("localhost"));
+  CHECK(is_loopback_host("app.localhost"));
+  CHECK(is_loopback_host("127.0.0.1"));
+  CHECK(is_loopback_host("127.1.2.3"));
+  CHECK(is_loopback_host("::1"));
+  CHECK_FALSE(is_loopback_host("127.0.0.1.evil.com"));
+  CHECK_FALSE(is_loopback_host("127.0.0"));
+  CHECK_FALSE(is_loopback_host("127.0.0.256"));
+  CHECK_FALSE(is_loopback_host("localhost.evil.com"));
+  CHECK_FALSE(is_loopback_host("10.0.0.1"));
+  CHECK_FALSE(is_loopback_host("evil.example.com"));
+}
+
+TEST_CASE("Host validation on loopback listeners stops DNS rebinding", "[transports][http]") {
+  HostPolicy loopback{true, 8001, {}};
+  CHECK(host_allowed(std::string_view("localhost:8001"), loopback));
+  CHECK(host_allowed(std::string_view("127.0.0.1:8001"), loopback));
+  CHECK(host_allowed(std::string_view("[::1]:8001"), loopback));
+  CHECK(host_allowed(std::string_view("localhost"), loopback));
+  CHECK_FALSE(host_allowed(std::string_view("localhost:8002"), loopback));
+  CHECK_FALSE(host_allowed(std::string_view("evil.example.com:8001"), loopback));
+  CHECK_FALSE(host_allowed(std::string_view("evil.example.com"), loopback));
+  CHECK_FALSE(host_allowed(std::string_view("not a host"), loopback));
+  CHECK(host_allowed(std::nullopt, loopback));
+
+  HostPolicy proxied{true, 8001, {"mcp.example.com", "other.example.com:443"}};
+  CHECK(host_allowed(std::string_view("mcp.example.com"), proxied));
+  CHECK(host_allowed(std::string_view("MCP.example.com:8443"), proxied));
+  CHECK(host_allowed(std::string_view("other.example.com:443"), proxied));
+  CHECK_FALSE(host_allowed(std::string_view("other.example.com:80"), proxied));
+
+  HostPolicy public_listener{false, 8001, {}};
+  CHECK(host_allowed(std::string_view("evil.example.com"), public_listener));
+}
+
+TEST_CASE("origins are normalised", "[transports][http]") {
+  CHECK(normalize_origin("HTTPS://App.Example.com:443/") == "https://app.example.com");
+  CHECK(normalize_origin("http://localhost:8001") == "http://localhost:8001");
+  CHECK(normalize_origin("http://[::1]:80") == "http://[::1]");
+  CHECK_FALSE(normalize_origin("null"));
+  CHECK_FALSE(normalize_origin("https://a.example/path"));
+  CHECK_FALSE(normalize_origin("https://user@a.example"));
+}
+
+TEST_CASE("Origin checks", "[transports][http]") {
+  const std::vector<std::string> allowed{"https://app.example.com"};
+  const std::optional<std::string_view> host = std::string_view("localhost:8001");
+  CHECK(check_origin(std::nullopt, host, allowed) == OriginDecision::absent);
+  CHECK(check_origin(std::string_view("https://app.example.com"), host, allowed) ==
+        OriginDecision::allowed);
+  CHECK(check_origin(std::string_view("https://APP.example.com:443"), host, allowed) ==
+        OriginDecision::allowed);
+  CHECK(check_origin(std::string_view("http://localhost:8001"), host, allowed) ==
+        OriginDecision::same_host);
+  CHECK(check_origin(std::string_view("http://localhost:9999"), host, allowed) ==
+        OriginDecision::forbidden);
+  CHECK(check_origin(std::string_view("https://evil.example.com"), host, allowed) ==
+        OriginDecision::forbidden);
+  CHECK(check_origin(std::string_view("null"), host, allowed) == OriginDecision::forbidden);
+  CHECK(check_origin(std::string_view("https://evil.example.com"), std::nullopt, allowed) ==
+        OriginDecision::forbidden);
+  // Host without a port: compare names only.
+  CHECK(check_origin(std::string_view("https://mcp.example.com"),
+                     std::string_view("mcp.example.com"), {}) == OriginDecision::same_host);
+  CHECK(check_origin(std::string_view("https://anything.example"), host, {"*"}) ==
+        OriginDecision::allowed);
+}
+
+TEST_CASE("CORS headers only for accepted origins", "[transports][http]") {
+  CHECK(cors_headers(std::nullopt, OriginDecision::absent).empty());
+  CHECK(cors_headers(std::string_view("https://evil.example"), OriginDecision::forbidden).empty());
+  const auto headers =
+      cors_headers(std::string_view("https://app.example.com"), OriginDecision::allowed);
+  REQUIRE(headers.size() == 3);
+  CHECK(headers[0] == Header{"Access-Control-Allow-Origin", "https://app.example.com"});
+  CHECK(headers[1].second.find("Mcp-Session-Id") != std::string::npos);
+
+  const auto preflight = preflight_headers("GET, POST");
+  auto find = [&](const std::string& name) {
+    for (const auto& [key, value] : preflight)
+      if (key == name) return value;
+    return std::string();
+  };
+  CHECK(find("Access-Control-Allow-Methods") == "GET, POST");
+  for (const char* header :
+       {"Authorization", "Content-Type", "Mcp-Session-Id", "MCP-Protocol-Version", "Last-Event-ID"})
+    CHECK(find("Access-Control-Allow-Headers").find(header) != std::string::npos);
+}
+
+TEST_CASE("correlation ids", "[transports][http]") {
+  CHECK(valid_correlation_id("abc-123"));
+  CHECK(valid_correlation_id(std::string(128, 'x')));
+  CHECK_FALSE(valid_correlation_id(std::string(129, 'x')));
+  CHECK_FALSE(valid_correlation_id(""));
+  CHECK_FALSE(valid_correlation_id("has space"));
+  CHECK_FALSE(valid_correlation_id("line\nbreak"));
+  CHECK_FALSE(valid_correlation_id("caf\xc3\xa9"));
+}
+
+TEST_CASE("Accept negotiation", "[transports][http]") {
+  CHECK(accepts("application/json, text/event-stream", "application/json"));
+  CHECK(accepts("application/json, text/event-stream", "text/event-stream"));
+  CHECK(accepts("text/event-stream, application/json;q=0.9", "application/json"));
+  CHECK(accepts("*/*", "text/event-stream"));
+  CHECK(accepts("application/*", "application/json"));
+  CHECK(accepts("Application/JSON", "application/json"));
+  CHECK_FALSE(accepts("application/json", "text/event-stream"));
+  CHECK_FALSE(accepts("application/json;q=0, text/event-stream", "application/json"));
+  CHECK_FALSE(accepts("text/*", "application/json"));
+  CHECK_FALSE(accepts("", "application/json"));
+  CHECK_FALSE(accepts("application/jsonx", "application/json"));
+}
+
+TEST_CASE("JSON content types", "[transports][http]") {
+  CHECK(is_json_content_type("application/json"));
+  CHECK(is_json_content_type("application/json; charset=utf-8"));
+  CHECK(is_json_content_type("APPLICATION/JSON"));
+  CHECK_FALSE(is_json_content_type("text/plain"));
+  CHECK_FALSE(is_json_content_type(""));
+  CHECK_FALSE(is_json_content_type("application/json-patch+json"));
+}
+
+TEST_CASE("protocol versions", "[transports][http]") {
+  CHECK(supported_protocol_version("2025-11-25"));
+  CHECK(supported_protocol_version("2025-06-18"));
+  CHECK(supported_protocol_version("2025-03-26"));
+  CHECK(supported_protocol_version("2024-11-05"));
+  CHECK_FALSE(supported_protocol_version("2099-01-01"));
+  CHECK_FALSE(supported_protocol_version(""));
+  CHECK(k_default_protocol_version == "2025-03-26");
+  CHECK(batches_allowed("2025-03-26"));
+  CHECK(batches_allowed("2024-11-05"));
+  CHECK_FALSE(batches_allowed("2025-06-18"));
+  CHECK_FALSE(batches_allowed("2025-11-25"));
+}
+
+TEST_CASE("bearer credentials", "[transports][http]") {
+  CHECK(parse_bearer(std::nullopt).status == Bearer::Status::missing);
+  CHECK(parse_bearer(std::string_view("")).status == Bearer::Status::missing);
+  auto b = parse_bearer(std::string_view("Bearer mcpd_abc-DEF_123"));
+  CHECK(b.status == Bearer::Status::present);
+  CHECK(b.token == "mcpd_abc-DEF_123");
+  b = parse_bearer(std::string_view("bearer   tok=="));
+  CHECK(b.status == Bearer::Status::present);
+  CHECK(b.token == "tok==");
+  CHECK(parse_bearer(std::string_view("Basic dXNlcjpwYXNz")).status == Bearer::Status::malformed);
+  CHECK(parse_bearer(std::string_view("Bearer")).status == Bearer::Status::malformed);
+  CHECK(parse_bearer(std::string_view("Bearer ")).status == Bearer::Status::malformed);
+  CHECK(parse_bearer(std::string_view("Bearer a b")).status == Bearer::Status::malformed);
+  CHECK(parse_bearer(std::string_view("Bearer =abc")).status == Bearer::Status::malformed);
+  CHECK(parse_bearer(std::string_view("Bearer ab=c")).status == Bearer::Status::malformed);
+  CHECK(parse_bearer(std::string_view("Bearertoken")).status == Bearer::Status::malformed);
+}
+
+TEST_CASE("session ids are long, random and visible ASCII", "[transports][http]") {
+  const std::string a = new_session_id();
+  const std::string b = new_session_id();
+  CHECK(a != b);
+  CHECK(a.size() == 64);  // 256 bits
+  CHECK(plausible_session_id(a));
+  for (const char c : a) CHECK((c >= 0x21 && c <= 0x7e));
+  CHECK_FALSE(plausible_session_id(""));
+  CHECK_FALSE(plausible_session_id("with space"));
+  CHECK_FALSE(plausible_session_id(std::string(129, 'a')));
+}
+
+TEST_CASE("bodies parse with a nesting limit", "[transports][http]") {
+  auto parsed = parse_body(R"({"jsonrpc":"2.0","id":1,"method":"ping"})", 64);
+  CHECK(parsed.error == ParsedBody::Error::none);
+  CHECK(parsed.value["method"] == "ping");
+  CHECK(parse_body("{", 64).error == ParsedBody::Error::parse);
+  CHECK(parse_body("", 64).error == ParsedBody::Error::parse);
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK(parse_body(deep, 64).error == ParsedBody::Error::too_deep);
+  const std::string ok = std::string(10, '[') + std::string(10, ']');
+  CHECK(parse_body(ok, 64).error == ParsedBody::Error::none);
+}
+
+TEST_CASE("bodies are classified", "[transports][http]") {
+  auto kind = classify(json::parse(
+      R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":"p1"}}})"));
+  CHECK_FALSE(kind.batch);
+  CHECK(kind.requests == 1);
+  CHECK(kind.request_ids == std::vector<json>{7});
+  CHECK(kind.progress_tokens == std::vector<json>{"p1"});
+  CHECK_FALSE(kind.initialize);
+
+  kind = classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}})"));
+  CHECK(kind.initialize);
+
+  kind = classify(json::parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"));
+  CHECK(kind.requests == 0);
+  CHECK(kind.notifications == 1);
+
+  kind = classify(json::parse(R"({"jsonrpc":"2.0","id":"mcpd-1","result":{}})"));
+  CHECK(kind.responses == 1);
+  CHECK(kind.invalid == 0);
+
+  kind = classify(json::parse(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},
+                                  {"jsonrpc":"2.0","method":"n"}, 3, {"foo":1}])"));
+  CHECK(kind.batch);
+  CHECK(kind.requests == 1);
+  CHECK(kind.notifications == 1);
+  CHECK(kind.invalid == 2);
+
+  kind = classify(json("text"));
+  CHECK(kind.invalid == 1);
+}
+
+TEST_CASE("the client address behind a local reverse proxy", "[transports][http]") {
+  CHECK(client_address("203.0.113.7", std::nullopt) == "203.0.113.7");
+  // Only a proxy on this machine is believed.
+  CHECK(client_address("203.0.113.7", std::string_view("198.51.100.1")) == "203.0.113.7");
+  CHECK(client_address("127.0.0.1", std::nullopt) == "127.0.0.1");
+  CHECK(client_address("127.0.0.1", std::string_view("198.51.100.1")) == "198.51.100.1");
+  CHECK(client_address("::1", std::string_view("spoofed, 198.51.100.2 ")) == "198.51.100.2");
+  CHECK(client_address("127.0.0.1", std::string_view("2001:db8::1")) == "2001:db8::1");
+  CHECK(client_address("127.0.0.1", std::string_view("not an address")) == "127.0.0.1");
+  CHECK(client_address("127.0.0.1", std::string_view("")) == "127.0.0.1");
+}

@@ -1,0 +1,196 @@
+#pragma once
+// One TCP connection: HTTP/1.1 keep-alive framing, limits and deadlines, and one writer with a
+// bounded queue, all on the connection's strand (the shape of Beast's advanced_server).
+//
+// A request is read whole (header limit, body limit -> 413, header/idle/body deadlines), handed
+// to the RequestHandler together with an Exchange, and the connection then waits for the
+// Exchange to complete. Meanwhile it keeps one read pending so that a client that goes away is
+// noticed at once (the Exchange's on_closed runs: calls in flight get cancelled). An Exchange
+// completes with one response, or with a stream (text/event-stream, chunked) that ends later.
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "transports/http/response.hpp"
+
+namespace mcpd::transports::http {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Executor = net::any_io_executor;
+
+// Called on the connection's strand with the status of every response (metrics).
+using StatusObserver = std::function<void(unsigned status)>;
+
+struct ConnectionLimits {
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 4 * 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10000};  // first byte to end of headers
+  std::chrono::milliseconds idle_timeout{60000};    // keep-alive: waiting for the next request
+  std::chrono::milliseconds body_timeout{30000};    // end of headers to end of body
+  std::chrono::milliseconds write_timeout{30000};   // each write must progress within this
+  std::chrono::milliseconds heartbeat{15000};       // SSE comment line on open streams
+  std::size_t max_queued_bytes = 8 * 1024 * 1024;   // a client that reads slower is dropped
+};
+
+// Where a connection arrived.
+struct ListenerInfo {
+  std::string address;  // "127.0.0.1:8001"
+  std::uint16_t port = 0;
+  bool loopback = false;
+};
+
+struct IncomingRequest {
+  boost::beast::http::request<boost::beast::http::string_body> message;
+  std::string peer;    // the socket's remote address
+  std::string client;  // the client's address (peer, or X-Forwarded-For behind a local proxy)
+  std::shared_ptr<const ListenerInfo> listener;
+
+  std::optional<std::string_view> header(std::string_view name) const;
+  bool head() const;  // a HEAD request: no body in the answer
+};
+
+class Connection;
+
+// The way back to the client for one request. Thread-safe: every method may be called from any
+// thread; the work happens on the connection's strand. Calls after completion are ignored.
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(std::weak_ptr<Connection> connection, Executor strand, std::uint64_t serial,
+           bool keep_alive, bool http10, bool head);
+
+  // Headers added to whatever this exchange answers (correlation id, CORS).
+  void add_header(std::string name, std::string value);
+
+  // A complete response.
+  void respond(Response response);
+  // The head of a stream (status, Content-Type: text/event-stream, ...). Returns false when the
+  // connection is already gone.
+  bool begin_stream(Response head);
+  // Raw stream bytes (SSE events); framed as chunks on HTTP/1.1.
+  void send(std::string data);
+  // The end of the stream. `close` also closes the connection.
+  void end_stream(bool close = false);
+  // Drops the connection.
+  void abort();
+
+  // Runs once, on the strand, when the connection closes before this exchange completed (or
+  // while its stream is open).
+  void on_closed(std::function<void()> callback);
+  bool closed() const;
+  bool streaming() const;
+  const Executor& executor() const { return m_strand; }
+
+  std::uint64_t serial() const { return m_serial; }
+
+ private:
+  friend class Connection;
+  template <class F>
+  void post(F&& f);
+  void notify_closed();
+
+  std::weak_ptr<Connection> m_connection;
+  Executor m_strand;
+  const std::uint64_t m_serial;
+  const bool m_keep_alive;
+  const bool m_http10;
+  const bool m_head;
+
+  mutable std::mutex m_mutex;
+  std::vector<Header> m_headers;
+  std::function<void()> m_on_closed;
+  bool m_closed = false;
+  bool m_finished = false;   // respond() or end_stream() was called
+  bool m_streaming = false;  // begin_stream() was called
+};
+
+using RequestHandler =
+    std::function<void(std::shared_ptr<Exchange>, std::shared_ptr<IncomingRequest>)>;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, std::shared_ptr<const ListenerInfo> listener,
+             const ConnectionLimits& limits, RequestHandler handler, StatusObserver observer);
+  ~Connection();
+
+  void start();
+  // Server shutdown: close now when idle, else after the current exchange completes.
+  void shut_down();
+
+  static std::size_t live_count();
+
+ private:
+  friend class Exchange;
+  enum class State { waiting, reading, exchanging, draining, closed };
+
+  void wait_for_request(std::chrono::milliseconds deadline);
+  void start_watch_read();
+  void on_bytes(boost::system::error_code ec, std::size_t n);
+  void read_header();
+  void on_header(boost::system::error_code ec);
+  void read_body();
+  void on_request(boost::system::error_code ec);
+  void reject(unsigned status, std::string message);
+
+  // Exchange operations, on the strand.
+  void exchange_respond(std::uint64_t serial, Response response);
+  void exchange_begin(std::uint64_t serial, Response head);
+  void exchange_send(std::uint64_t serial, std::string data);
+  void exchange_end(std::uint64_t serial, bool close);
+  void exchange_abort(std::uint64_t serial);
+  bool current(std::uint64_t serial) const;
+  void complete_exchange(bool close);
+
+  void enqueue(std::string data);
+  void do_write();
+  void on_write(boost::system::error_code ec, std::size_t n);
+  void after_exchange();
+  void arm_read_deadline(std::chrono::milliseconds d);
+  void arm_heartbeat();
+  void close_gracefully();
+  void close(std::string_view why);
+
+  tcp::socket m_socket;
+  std::shared_ptr<const ListenerInfo> m_listener;
+  const ConnectionLimits m_limits;
+  RequestHandler m_handler;
+  StatusObserver m_observer;
+  std::string m_peer;
+
+  State m_state = State::waiting;
+  boost::beast::flat_buffer m_buffer;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> m_parser;
+  bool m_read_pending = false;
+  bool m_shutting_down = false;
+
+  net::steady_timer m_read_timer;
+  net::steady_timer m_write_timer;
+  net::steady_timer m_heartbeat_timer;
+
+  std::shared_ptr<Exchange> m_exchange;
+  std::uint64_t m_serial = 0;
+  bool m_exchange_done = false;  // the current exchange's last bytes are queued
+  bool m_close_after = false;    // close once the queue drains
+  bool m_stream_chunked = false;
+
+  std::deque<std::string> m_queue;
+  std::deque<std::string> m_in_flight;  // strings being written (kept alive for the write)
+  std::size_t m_queued_bytes = 0;
+  bool m_writing = false;
+  bool m_wrote_since_heartbeat = false;
+};
+
+}  // namespace mcpd::transports::http

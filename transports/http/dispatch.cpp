@@ -1,0 +1,40 @@
+#include <spdlog/spdlog.h>
+
+#include "core/rpc.hpp"
+#include "transports/http/server_context.hpp"
+
+namespace mcpd::transports::http {
+
+namespace {
+
+bool has_error(const json& reply) {
+  if (reply.is_object()) return reply.contains("error");
+  if (reply.is_array())
+    for (const auto& element : reply)
+      if (element.is_object() && element.contains("error")) return true;
+  return false;
+}
+
+}  // namespace
+
+std::optional<json> dispatch_message(ServerContext& ctx, const json& body, core::Session& session,
+                                     const std::string& correlation_id) {
+  std::optional<json> reply;
+  try {
+    reply = ctx.dispatcher.handle(body, session, correlation_id);
+  } catch (const std::exception& e) {
+    spdlog::error("dispatcher failed: {}", e.what());
+    const core::RpcError error{core::rpc_code::k_internal_error, "internal error", nullptr};
+    const BodyKind kind = classify(body);
+    if (!kind.batch) {
+      if (kind.requests > 0) reply = core::make_error(kind.request_ids[0], error);
+    } else if (!kind.request_ids.empty()) {
+      reply = json::array();
+      for (const auto& id : kind.request_ids) reply->push_back(core::make_error(id, error));
+    }
+  }
+  if (reply && ctx.metrics && has_error(*reply)) ctx.metrics->error();
+  return reply;
+}
+
+}  // namespace mcpd::transports::http

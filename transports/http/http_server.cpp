@@ -1,0 +1,342 @@
+// The HTTP server's lifecycle: listen (or adopt systemd's sockets), refuse unsafe setups, tell
+// systemd we are ready, serve on N I/O threads, and on SIGTERM/SIGINT drain: stop accepting,
+// let calls in flight finish within the grace period, cancel the rest, close the streams, exit.
+
+#include "transports/http/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/rate_limit.hpp"
+#include "transports/http/listener.hpp"
+#include "transports/http/server_context.hpp"
+#include "transports/systemd/systemd.hpp"
+
+namespace mcpd::transports::http {
+
+namespace {
+
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::seconds k_sweep_interval{5};
+constexpr std::chrono::seconds k_cancel_grace{5};  // cancelled calls get this long to return
+constexpr std::chrono::seconds k_flush_limit{2};   // last responses get this long to go out
+constexpr std::size_t k_auxiliary_threads = 2;
+
+core::RateLimitOptions rate_options(const HttpSettings& settings) {
+  core::RateLimitOptions options;
+  options.requests = settings.rate_limit_requests;
+  options.window_seconds = settings.rate_limit_window_seconds;
+  return options;
+}
+
+ConnectionLimits connection_limits(const HttpSettings& settings) {
+  ConnectionLimits limits;
+  limits.header_limit = settings.header_limit;
+  limits.body_limit = settings.body_limit;
+  limits.header_timeout = settings.header_timeout;
+  limits.idle_timeout = settings.idle_timeout;
+  limits.body_timeout = settings.body_timeout;
+  limits.write_timeout = settings.write_timeout;
+  limits.heartbeat = settings.sse_heartbeat;
+  return limits;
+}
+
+SessionOptions session_options(const HttpSettings& settings) {
+  SessionOptions options;
+  options.max_sessions = settings.max_sessions;
+  options.idle_timeout = settings.session_idle_timeout;
+  options.resume_window = settings.resume_window;
+  return options;
+}
+
+// Written atomically (temporary file + rename) so a reader never sees a partial port.
+void write_port_file(const std::string& path, std::uint16_t port) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << port << '\n';
+    if (!out) throw Error("cannot write the port file " + temporary);
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw Error("cannot write the port file " + path + ": " + ec.message());
+}
+
+class Server {
+ public:
+  Server(const HttpSettings& settings, const HttpServices& services)
+      : m_settings(with_dispatcher_limits(settings, services.dispatcher)),
+        m_services(services),
+        m_ioc(static_cast<int>(std::max<std::size_t>(1, m_settings.io_threads))),
+        m_workers(std::max<std::size_t>(1, m_settings.worker_threads)),
+        m_auxiliary(k_auxiliary_threads),
+        m_limiter(rate_options(m_settings)),
+        m_failure_limiter(core::RateLimiter::auth_failure_defaults()),
+        m_sessions(session_options(m_settings), services.metrics.get()),
+        m_auth(m_settings.require_auth, services.authenticator, m_limiter, m_failure_limiter,
+               services.metrics.get(), m_auxiliary),
+        m_ctx{m_settings,         services.dispatcher, services.metrics.get(),
+              services.readiness, m_sessions,          m_auth,
+              m_workers,          m_auxiliary},
+        m_limits(connection_limits(m_settings)),
+        m_strand(net::make_strand(m_ioc)),
+        m_signals(m_strand, SIGTERM, SIGINT),
+        m_sweep_timer(m_strand),
+        m_watchdog_timer(m_strand),
+        m_shutdown_timer(m_strand) {}
+
+  int run() {
+    if (m_settings.require_auth && !m_services.authenticator)
+      throw Error("authentication is required but no token storage is configured");
+    open_listeners();
+    refuse_unsafe_setups();
+    prepare_services();
+
+    m_signals.async_wait([this](error_code ec, int signal) { on_signal(ec, signal); });
+    schedule_sweep();
+    for (const auto& listener : m_listeners) {
+      listener->start();
+      spdlog::info("listening on http://{} (Streamable HTTP at /mcp, legacy SSE at /sse)",
+                   listener->info().address);
+    }
+    if (!m_settings.port_file.empty())
+      write_port_file(m_settings.port_file, m_listeners.front()->info().port);
+    systemd::notify("READY=1\nSTATUS=serving MCP on " + m_listeners.front()->info().address);
+    schedule_watchdog();
+
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < std::max<std::size_t>(1, m_settings.io_threads); ++i)
+      threads.emplace_back([this] { m_ioc.run(); });
+    m_ioc.run();
+    for (auto& thread : threads) thread.join();
+
+    // Calls were cancelled or have finished; what is left returns promptly.
+    m_workers.join();
+    m_auxiliary.join();
+    if (m_services.metrics) m_services.metrics->set_rate_limit_clients_source(nullptr);
+    spdlog::info("HTTP server stopped");
+    return k_exit_ok;
+  }
+
+ private:
+  enum class Phase { serving, draining, cancelling, flushing, stopped };
+
+  static HttpSettings with_dispatcher_limits(HttpSettings settings,
+                                             const core::Dispatcher& dispatcher) {
+    settings.max_json_depth = dispatcher.options().max_json_depth;
+    return settings;
+  }
+
+  void open_listeners() {
+    std::vector<tcp::acceptor> acceptors;
+    if (m_settings.use_socket_activation) {
+      for (const int fd : systemd::take_listen_fds())
+        acceptors.push_back(adopt_acceptor(m_ioc, fd));
+      if (!acceptors.empty())
+        spdlog::info("using {} socket(s) passed by systemd; the listen setting is ignored",
+                     acceptors.size());
+    }
+    if (acceptors.empty())
+      acceptors.push_back(bind_acceptor(m_ioc, m_settings.host, m_settings.port));
+
+    auto handler = [this](std::shared_ptr<Exchange> exchange,
+                          std::shared_ptr<IncomingRequest> request) {
+      handle_request(m_ctx, exchange, request);
+    };
+    StatusObserver observer;
+    if (auto* metrics = m_services.metrics.get()) {
+      observer = [metrics](unsigned status) {
+        metrics->request();
+        if (status >= 400) metrics->error();
+      };
+    }
+    for (auto& acceptor : acceptors)
+      m_listeners.push_back(std::make_shared<Listener>(m_ioc, std::move(acceptor), m_limits,
+                                                       handler, observer, m_connections));
+  }
+
+  void refuse_unsafe_setups() {
+    if (m_settings.require_auth) return;
+    for (const auto& listener : m_listeners)
+      if (!listener->info().loopback)
+        throw Error("refusing to serve without authentication on " + listener->info().address +
+                    ", which is not a loopback address: enable authentication or listen on "
+                    "127.0.0.1");
+    spdlog::warn("*****************************************************************");
+    spdlog::warn("* AUTHENTICATION IS OFF (--no-auth / MCP_REQUIRE_AUTH=false):    *");
+    spdlog::warn("* anyone who can reach this port may call every tool.           *");
+    spdlog::warn("* Use this for local development only.                          *");
+    spdlog::warn("*****************************************************************");
+  }
+
+  void prepare_services() {
+    if (auto metrics = m_services.metrics) {
+      m_services.dispatcher.set_observer(metrics);
+      metrics->set_rate_limit_clients_source(
+          [this] { return m_limiter.size() + m_failure_limiter.size(); });
+    }
+    m_ctx.on_drained = [this] { net::post(m_strand, [this] { on_drained(); }); };
+  }
+
+  void schedule_sweep() {
+    m_sweep_timer.expires_after(k_sweep_interval);
+    m_sweep_timer.async_wait([this](error_code ec) {
+      if (ec || m_phase == Phase::stopped) return;
+      m_sessions.sweep();
+      const auto now = core::RateLimiter::Clock::now();
+      m_limiter.prune(now);
+      m_failure_limiter.prune(now);
+      schedule_sweep();
+    });
+  }
+
+  // WATCHDOG=1 from the event loop itself: a stuck loop stops the pings.
+  void schedule_watchdog() {
+    const auto interval = systemd::watchdog_interval();
+    if (!interval) return;
+    systemd::notify("WATCHDOG=1");
+    m_watchdog_timer.expires_after(*interval);
+    m_watchdog_timer.async_wait([this](error_code ec) {
+      if (!ec && m_phase != Phase::stopped) schedule_watchdog();
+    });
+  }
+
+  void on_signal(error_code ec, int signal) {
+    if (ec) return;
+    if (m_phase == Phase::serving) {
+      begin_shutdown(signal);
+    } else if (m_phase == Phase::draining) {
+      spdlog::warn("second signal: cancelling the calls still running");
+      cancel_remaining();
+    }
+    if (m_phase != Phase::stopped)
+      m_signals.async_wait([this](error_code next, int again) { on_signal(next, again); });
+  }
+
+  void begin_shutdown(int signal) {
+    m_phase = Phase::draining;
+    m_ctx.stopping = true;
+    systemd::notify("STOPPING=1");
+    spdlog::info("{} received: stopping ({} call(s) in flight, {} session(s))",
+                 signal == SIGTERM ? "SIGTERM" : "SIGINT", m_ctx.in_flight.load(),
+                 m_sessions.size());
+    for (const auto& listener : m_listeners) listener->stop();
+    m_sessions.close_idle_streams();
+    m_connections.shut_down_all();
+    if (m_ctx.in_flight == 0) {
+      flush();
+      return;
+    }
+    m_shutdown_timer.expires_after(m_settings.shutdown_grace);
+    m_shutdown_timer.async_wait([this](error_code ec) {
+      if (!ec && m_phase == Phase::draining) cancel_remaining();
+    });
+  }
+
+  void cancel_remaining() {
+    if (m_phase != Phase::draining) return;
+    m_phase = Phase::cancelling;
+    spdlog::warn("cancelling {} call(s) still running", m_ctx.in_flight.load());
+    m_sessions.end_all();
+    m_sessions.cancel_ephemeral();
+    if (m_ctx.in_flight == 0) {
+      flush();
+      return;
+    }
+    m_shutdown_timer.expires_after(k_cancel_grace);
+    m_shutdown_timer.async_wait([this](error_code ec) {
+      if (!ec && m_phase == Phase::cancelling) flush();
+    });
+  }
+
+  void on_drained() {
+    if (m_phase == Phase::draining || m_phase == Phase::cancelling) flush();
+  }
+
+  // Everything has answered: end the sessions, let the last bytes go out, stop.
+  void flush() {
+    if (m_phase == Phase::flushing || m_phase == Phase::stopped) return;
+    m_phase = Phase::flushing;
+    m_shutdown_timer.cancel();
+    m_sessions.end_all();
+    m_connections.shut_down_all();
+    m_flush_deadline = Clock::now() + k_flush_limit;
+    wait_for_connections();
+  }
+
+  void wait_for_connections() {
+    if (Connection::live_count() == 0 || Clock::now() >= m_flush_deadline) {
+      stop();
+      return;
+    }
+    m_shutdown_timer.expires_after(std::chrono::milliseconds(20));
+    m_shutdown_timer.async_wait([this](error_code ec) {
+      if (!ec) wait_for_connections();
+    });
+  }
+
+  void stop() {
+    m_phase = Phase::stopped;
+    error_code ec;
+    m_signals.cancel(ec);
+    m_sweep_timer.cancel();
+    m_watchdog_timer.cancel();
+    m_ioc.stop();
+  }
+
+  const HttpSettings m_settings;
+  const HttpServices& m_services;
+  net::io_context m_ioc;
+  net::thread_pool m_workers;
+  net::thread_pool m_auxiliary;
+  core::RateLimiter m_limiter;
+  core::RateLimiter m_failure_limiter;
+  SessionRegistry m_sessions;
+  AuthGate m_auth;
+  ServerContext m_ctx;
+  ConnectionLimits m_limits;
+  ConnectionSet m_connections;
+  std::vector<std::shared_ptr<Listener>> m_listeners;
+  net::strand<net::io_context::executor_type> m_strand;
+  net::signal_set m_signals;
+  net::steady_timer m_sweep_timer;
+  net::steady_timer m_watchdog_timer;
+  net::steady_timer m_shutdown_timer;
+  Phase m_phase = Phase::serving;
+  Clock::time_point m_flush_deadline;
+};
+
+}  // namespace
+
+HttpSettings http_settings(const core::Settings& settings) {
+  HttpSettings http;
+  http.host = settings.listen_host;
+  http.port = settings.listen_port;
+  http.stateless = settings.stateless;
+  http.require_auth = settings.require_auth;
+  http.allowed_origins = settings.allowed_origins;
+  http.rate_limit_requests = static_cast<std::uint32_t>(std::max(1, settings.rate_limit_requests));
+  http.rate_limit_window_seconds = static_cast<double>(settings.rate_limit_window.count());
+  if (const char* port_file = std::getenv("MCPD_PORT_FILE")) http.port_file = port_file;
+  return http;
+}
+
+int run_http_server(const HttpSettings& settings, const HttpServices& services) {
+  Server server(settings, services);
+  return server.run();
+}
+
+}  // namespace mcpd::transports::http

@@ -1,0 +1,91 @@
+#pragma once
+// `mcpd serve --http`: Streamable HTTP (MCP 2025-11-25, with 2025-06-18, 2025-03-26 clients),
+// the legacy HTTP+SSE transport (2024-11-05), health, readiness and metrics, on one port
+// (PRODUCT.md §5). run_http_server() blocks until SIGTERM/SIGINT and a clean shutdown.
+//
+// Threads: `io_threads` run the sockets (each connection on its own strand); tool calls and
+// other blocking work run on a pool of `worker_threads`; authentication lookups and readiness
+// probes on a small pool of their own, so a burst of slow tools never delays a ping.
+//
+// Port discovery (tests, scripts): the bound address is logged ("listening on http://...")
+// and, when `port_file` is set (default: $MCPD_PORT_FILE), the port is written to that file
+// once the sockets are bound.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/authenticator.hpp"
+#include "core/config.hpp"
+#include "core/dispatcher.hpp"
+#include "core/metrics.hpp"
+
+namespace mcpd::transports::http {
+
+struct HttpSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8001;
+  bool use_socket_activation = true;  // adopt LISTEN_FDS sockets when systemd passes them
+  bool stateless = false;             // --stateless: no Mcp-Session-Id, no GET stream
+  bool require_auth = true;           // false: --no-auth / MCP_REQUIRE_AUTH=false
+  std::vector<std::string> allowed_origins;
+  // Extra Host header values accepted on loopback listeners ("name" or "name:port"), for a
+  // reverse proxy on the same machine that forwards the public host name.
+  std::vector<std::string> allowed_hosts;
+
+  std::size_t io_threads = 2;
+  std::size_t worker_threads = 16;
+
+  // Limits and deadlines.
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 4 * 1024 * 1024;  // 413 beyond
+  int max_json_depth = 64;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds sse_heartbeat{15000};
+
+  // Sessions.
+  std::size_t max_sessions = 10000;
+  std::chrono::seconds session_idle_timeout{1800};
+  std::chrono::seconds resume_window{30};  // an interrupted SSE stream may be resumed this long
+
+  // Rate limiting per token (else per address); health and metrics are never limited.
+  std::uint32_t rate_limit_requests = 100;
+  double rate_limit_window_seconds = 60;
+
+  // Shutdown: calls in flight get this long to finish, then they are cancelled.
+  std::chrono::milliseconds shutdown_grace{10000};
+
+  std::string port_file;  // write the bound port here (default $MCPD_PORT_FILE)
+};
+
+// The HTTP settings from mcpd's settings (listen address, auth, rate limits, origins, ...).
+HttpSettings http_settings(const core::Settings& settings);
+
+struct ReadinessCheck {
+  std::string name;             // "storage", "upstream:django"
+  std::function<bool()> check;  // may block; run off the I/O threads
+};
+
+struct HttpServices {
+  core::Dispatcher& dispatcher;
+  // Required when require_auth is true.
+  std::shared_ptr<core::Authenticator> authenticator = nullptr;
+  // Optional: counts requests, errors, sessions, auth failures and (as the dispatcher's
+  // CallObserver) tool calls; served on GET /metrics.
+  std::shared_ptr<core::Metrics> metrics = nullptr;
+  // GET /ready and /health answer 503 unless all of these pass.
+  std::vector<ReadinessCheck> readiness = {};
+};
+
+// Binds (or adopts systemd's sockets), tells systemd READY=1, serves until SIGTERM/SIGINT,
+// then drains and returns 0. Throws mcpd::Error when it cannot start: a port in use, a
+// non-loopback address without authentication, no authenticator while auth is required.
+int run_http_server(const HttpSettings& settings, const HttpServices& services);
+
+}  // namespace mcpd::transports::http

@@ -1,0 +1,112 @@
+// The HTTP+SSE transport of protocol 2024-11-05, kept for older clients: GET /sse opens the
+// session's event stream, whose first event ("endpoint") names the URL to POST messages to;
+// every answer and notification then arrives on that stream, and each POST gets 202 at once.
+// The session ends when its stream closes. Sessions live in this process: behind a load
+// balancer, legacy clients need sticky routing (Streamable HTTP does not).
+
+#include <spdlog/spdlog.h>
+
+#include "core/log.hpp"
+#include "core/rpc.hpp"
+#include "transports/http/server_context.hpp"
+
+namespace mcpd::transports::http {
+
+namespace {
+
+std::string_view to_view(boost::beast::string_view text) {
+  return {text.data(), text.size()};
+}
+
+}  // namespace
+
+void serve_legacy_stream(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+                         const std::shared_ptr<IncomingRequest>& request, Caller caller) {
+  if (ctx.stopping) {
+    exchange->respond(jsonrpc_error(503, -32000, "server shutting down"));
+    return;
+  }
+  auto session =
+      ctx.sessions.create(HttpSession::Kind::legacy, caller.owner, std::move(caller.identity));
+  if (!session) {
+    exchange->respond(jsonrpc_error(503, -32000, "too many sessions; retry later"));
+    return;
+  }
+  Response head;
+  head.status = 200;
+  head.content_type = "text/event-stream";
+  if (!exchange->begin_stream(std::move(head))) {
+    ctx.sessions.remove(session->id());
+    return;
+  }
+  session->attach_legacy(exchange);
+
+  // Relative to the stream's URL, so it also works under a reverse proxy's path prefix:
+  // /mcp/sse -> /mcp/messages, /sse -> /messages, /mcp/sse/ -> /mcp/messages.
+  const std::string_view path = split_target(to_view(request->message.target())).path;
+  const std::string endpoint = std::string(path.size() > 1 && path.back() == '/' ? "../" : "") +
+                               "messages?session_id=" + session->id();
+  exchange->send(sse_event({}, endpoint, "endpoint"));
+  spdlog::info("legacy SSE session {}… opened", session->id().substr(0, 8));
+}
+
+void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+                          const std::shared_ptr<IncomingRequest>& request, Caller caller,
+                          const std::string& correlation_id) {
+  const std::string_view query = split_target(to_view(request->message.target())).query;
+  auto id = query_param(query, "session_id");
+  if (!id) id = query_param(query, "sessionId");  // the reference SDK's spelling
+  if (!id) {
+    exchange->respond(jsonrpc_error(400, -32000, "Bad Request: session_id is required"));
+    return;
+  }
+  const auto session = plausible_session_id(*id) ? ctx.sessions.find(*id, caller.owner) : nullptr;
+  if (!session || session->kind() != HttpSession::Kind::legacy) {
+    exchange->respond(jsonrpc_error(404, -32001, "Session not found"));
+    return;
+  }
+  const auto content_type = request->header("Content-Type");
+  if (!content_type || !is_json_content_type(*content_type)) {
+    exchange->respond(jsonrpc_error(415, -32000,
+                                    "Unsupported Media Type: Content-Type must be "
+                                    "application/json"));
+    return;
+  }
+  ParsedBody parsed = parse_body(body_of(*request), ctx.settings.max_json_depth);
+  if (parsed.error != ParsedBody::Error::none) {
+    exchange->respond(jsonrpc_error(
+        400,
+        parsed.error == ParsedBody::Error::parse ? core::rpc_code::k_parse_error
+                                                 : core::rpc_code::k_invalid_request,
+        parsed.error == ParsedBody::Error::parse ? "Parse error" : "JSON nested too deeply"));
+    return;
+  }
+  session->touch();
+  if (ctx.auth.required()) session->core().set_identity(std::move(caller.identity));
+
+  Response accepted;
+  accepted.status = 202;
+  accepted.content_type = "text/plain";
+  accepted.body = "Accepted";
+  exchange->respond(std::move(accepted));
+
+  const bool blocking = core::Dispatcher::may_block(parsed.value);
+  auto job = [&ctx, session, body = std::move(parsed.value), correlation_id] {
+    core::log::CorrelationScope scope(correlation_id);
+    auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
+    if (!reply) return;
+    // One event per response: SSE clients parse each event as a single message.
+    if (reply->is_array()) {
+      for (const auto& element : *reply) session->core().send(element);
+    } else {
+      session->core().send(*reply);
+    }
+  };
+  if (blocking) {
+    ctx.run_blocking(std::move(job));
+  } else {
+    job();
+  }
+}
+
+}  // namespace mcpd::transports::http

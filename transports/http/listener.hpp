@@ -1,0 +1,60 @@
+#pragma once
+// Listening sockets: bound from HOST:PORT or adopted from systemd socket activation, and the
+// accept loop that turns each connection into a Connection on its own strand.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "transports/http/connection.hpp"
+
+namespace mcpd::transports::http {
+
+// Opens a listening acceptor on host:port (a numeric address or a name, whose first address is
+// used). Throws mcpd::Error when it cannot ("address already in use", ...).
+tcp::acceptor bind_acceptor(net::io_context& ioc, const std::string& host, std::uint16_t port);
+// Adopts a listening TCP socket passed by systemd. Throws mcpd::Error for anything else (a
+// UNIX socket, a datagram socket, a socket that does not listen).
+tcp::acceptor adopt_acceptor(net::io_context& ioc, int fd);
+
+ListenerInfo describe(const tcp::acceptor& acceptor);
+
+// Every live connection, for shutdown.
+class ConnectionSet {
+ public:
+  void add(const std::shared_ptr<Connection>& connection);
+  void shut_down_all();
+
+ private:
+  std::mutex m_mutex;
+  std::vector<std::weak_ptr<Connection>> m_connections;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, tcp::acceptor acceptor, const ConnectionLimits& limits,
+           RequestHandler handler, StatusObserver observer, ConnectionSet& connections);
+
+  void start();
+  void stop();
+  const ListenerInfo& info() const { return *m_info; }
+
+ private:
+  void accept();
+
+  net::io_context& m_ioc;
+  tcp::acceptor m_acceptor;
+  std::shared_ptr<const ListenerInfo> m_info;
+  const ConnectionLimits& m_limits;
+  RequestHandler m_handler;
+  StatusObserver m_observer;
+  ConnectionSet& m_connections;
+  net::steady_timer m_backoff;
+};
+
+}  // namespace mcpd::transports::http

@@ -1,0 +1,413 @@
+#include "transports/http/sessions.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace mcpd::transports::http {
+
+namespace {
+
+thread_local EventStream* t_current_stream = nullptr;
+
+std::string dump(const json& message) {
+  return message.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Notifications about the server's state rather than about a call.
+bool unrelated_to_calls(const json& message) {
+  const auto method = message.find("method");
+  if (method == message.end() || !method->is_string()) return false;
+  const auto& name = method->get_ref<const std::string&>();
+  return name == "notifications/resources/updated" ||
+         (name.size() > 13 && name.compare(name.size() - 13, 13, "/list_changed") == 0);
+}
+
+}  // namespace
+
+StreamScope::StreamScope(EventStream* stream) : m_previous(t_current_stream) {
+  t_current_stream = stream;
+}
+
+StreamScope::~StreamScope() {
+  t_current_stream = m_previous;
+}
+
+// --- HttpSession ---
+
+HttpSession::HttpSession(Kind kind, std::string id, std::string owner,
+                         const SessionOptions& options)
+    : m_kind(kind),
+      m_id(std::move(id)),
+      m_owner(std::move(owner)),
+      m_options(options),
+      m_last_activity(Clock::now()) {}
+
+std::shared_ptr<HttpSession> HttpSession::create(Kind kind, std::string id, std::string owner,
+                                                 core::Identity identity,
+                                                 const SessionOptions& options) {
+  std::shared_ptr<HttpSession> session(
+      new HttpSession(kind, std::move(id), std::move(owner), options));
+  // The sender holds the session weakly: the core session must not keep its owner alive.
+  std::weak_ptr<HttpSession> weak = session;
+  session->m_core = std::make_unique<core::Session>(
+      [weak](const json& message) {
+        if (auto self = weak.lock()) self->route(message);
+      },
+      std::move(identity));
+  return session;
+}
+
+HttpSession::~HttpSession() = default;
+
+void HttpSession::route(const json& message) {
+  if (m_kind == Kind::legacy) {
+    std::shared_ptr<Exchange> legacy;
+    {
+      std::lock_guard lock(m_mutex);
+      legacy = m_legacy;
+    }
+    if (legacy) legacy->send(sse_event({}, dump(message)));
+    return;
+  }
+  if (t_current_stream && t_current_stream->owner() == this) {
+    t_current_stream->push(message);
+    return;
+  }
+  std::shared_ptr<EventStream> target;
+  {
+    std::lock_guard lock(m_mutex);
+    const auto method = message.find("method");
+    if (method != message.end() && *method == "notifications/progress") {
+      const auto params = message.find("params");
+      if (params != message.end() && params->contains("progressToken")) {
+        const auto it = m_by_progress.find(dump((*params)["progressToken"]));
+        if (it != m_by_progress.end()) target = it->second;
+      }
+    }
+    // A request to the client (or a log line) from a thread of a running call, e.g. the exec
+    // handler's relay thread: with a single call in flight it can only be that call's.
+    if (!target && !unrelated_to_calls(message)) {
+      for (const auto& [number, stream] : m_streams) {
+        if (stream->completed()) continue;
+        if (target) {
+          target = nullptr;  // several calls: no way to tell; the standalone stream carries it
+          break;
+        }
+        target = stream;
+      }
+    }
+    if (!target) target = m_standalone;
+  }
+  if (target) {
+    target->push(message);
+  } else {
+    spdlog::debug("session has no open stream; dropping {}",
+                  message.value("method", std::string("a message")));
+  }
+}
+
+std::shared_ptr<EventStream> HttpSession::open_request_stream(
+    const BodyKind& body, const std::shared_ptr<Exchange>& exchange,
+    const std::string& protocol_version) {
+  StreamOptions options;
+  options.session_id = m_kind == Kind::stateless ? std::string() : m_id;
+  options.protocol_version = protocol_version;
+  options.resumable = m_kind == Kind::streamable;
+  options.retry_ms = m_options.retry_ms;
+
+  std::shared_ptr<EventStream> stream;
+  {
+    std::lock_guard lock(m_mutex);
+    const std::uint64_t number = m_next_stream++;
+    stream = std::make_shared<EventStream>(EventStream::Kind::request, number, options, this);
+    stream->attach_initial(exchange);
+    m_streams.emplace(number, stream);
+    auto& keys = m_stream_keys[number];
+    for (const auto& id : body.request_ids) {
+      keys.push_back("r" + dump(id));
+      m_by_request[keys.back()] = stream;
+    }
+    for (const auto& token : body.progress_tokens) {
+      m_by_progress[dump(token)] = stream;
+      keys.push_back("p" + dump(token));
+    }
+    m_last_activity = Clock::now();
+  }
+  watch(stream, exchange);
+  return stream;
+}
+
+// When the connection carrying `stream` drops, the stream either waits to be resumed or is
+// abandoned at once.
+void HttpSession::watch(const std::shared_ptr<EventStream>& stream,
+                        const std::shared_ptr<Exchange>& exchange) {
+  std::weak_ptr<HttpSession> weak_self = weak_from_this();
+  std::weak_ptr<EventStream> weak_stream = stream;
+  const Exchange* raw = exchange.get();
+  exchange->on_closed([weak_self, weak_stream, raw] {
+    auto self = weak_self.lock();
+    auto target = weak_stream.lock();
+    if (self && target && target->connection_lost(raw)) self->abandon(target);
+  });
+}
+
+void HttpSession::forget_locked(std::uint64_t number) {
+  const auto it = m_stream_keys.find(number);
+  if (it != m_stream_keys.end()) {
+    for (const auto& key : it->second) {
+      if (key[0] == 'r') m_by_request.erase(key);
+      if (key[0] == 'p') m_by_progress.erase(key.substr(1));
+    }
+    m_stream_keys.erase(it);
+  }
+  m_streams.erase(number);
+}
+
+void HttpSession::release(const std::shared_ptr<EventStream>& stream) {
+  if (!stream->completed()) return;  // waiting to be resumed
+  std::lock_guard lock(m_mutex);
+  forget_locked(stream->number());
+}
+
+// The client can no longer receive these answers: cancel the calls behind them.
+void HttpSession::abandon(const std::shared_ptr<EventStream>& stream) {
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lock(m_mutex);
+    if (const auto it = m_stream_keys.find(stream->number()); it != m_stream_keys.end())
+      keys = it->second;
+    forget_locked(stream->number());
+  }
+  for (const auto& key : keys) {
+    if (key[0] != 'r') continue;
+    const json id = json::parse(key.substr(1), nullptr, false);
+    spdlog::info("client went away; cancelling request {}", key.substr(1));
+    m_core->cancel_request(id);
+  }
+}
+
+bool HttpSession::open_standalone(const std::shared_ptr<Exchange>& exchange,
+                                  const std::string& protocol_version) {
+  std::shared_ptr<EventStream> stream;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_ended) return false;
+    if (m_standalone && m_standalone->attached()) return false;
+    if (!m_standalone || m_standalone->completed()) {
+      StreamOptions options;
+      options.session_id = m_id;
+      options.protocol_version = protocol_version;
+      options.retry_ms = m_options.retry_ms;
+      options.max_events = 256;
+      options.max_bytes = 1024 * 1024;
+      m_standalone = std::make_shared<EventStream>(EventStream::Kind::standalone, 0, options, this);
+    }
+    stream = m_standalone;
+    m_last_activity = Clock::now();
+  }
+  if (!stream->open(exchange)) return false;
+  watch(stream, exchange);
+  return true;
+}
+
+EventStream::Resume HttpSession::resume(const std::shared_ptr<Exchange>& exchange,
+                                        std::string_view last_event_id) {
+  const auto parsed = EventStream::parse_event_id(last_event_id);
+  if (!parsed) return EventStream::Resume::gone;
+  std::shared_ptr<EventStream> stream;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_ended) return EventStream::Resume::gone;
+    if (parsed->first == 0) {
+      stream = m_standalone;
+    } else if (const auto it = m_streams.find(parsed->first); it != m_streams.end()) {
+      stream = it->second;
+    }
+    m_last_activity = Clock::now();
+  }
+  if (!stream) return EventStream::Resume::gone;
+  const auto result = stream->resume(exchange, parsed->second);
+  if (result == EventStream::Resume::resumed) watch(stream, exchange);
+  return result;
+}
+
+void HttpSession::attach_legacy(const std::shared_ptr<Exchange>& exchange) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_legacy = exchange;
+  }
+  // A legacy session lives exactly as long as its event stream.
+  std::weak_ptr<HttpSession> weak_self = weak_from_this();
+  exchange->on_closed([weak_self] {
+    if (auto self = weak_self.lock()) self->end();
+  });
+}
+
+void HttpSession::end() {
+  std::shared_ptr<EventStream> standalone;
+  std::shared_ptr<Exchange> legacy;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_ended) return;
+    m_ended = true;
+    standalone = std::move(m_standalone);
+    legacy = std::move(m_legacy);
+  }
+  // Calls still running end with no reply (cancelled); their streams finish by themselves.
+  m_core->cancel_all();
+  if (standalone) standalone->close();
+  if (legacy) legacy->end_stream();
+}
+
+bool HttpSession::ended() const {
+  std::lock_guard lock(m_mutex);
+  return m_ended;
+}
+
+void HttpSession::touch() {
+  std::lock_guard lock(m_mutex);
+  m_last_activity = Clock::now();
+}
+
+bool HttpSession::sweep(Clock::time_point now) {
+  std::vector<std::shared_ptr<EventStream>> expired;
+  bool idle = false;
+  {
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_streams.begin(); it != m_streams.end();) {
+      if (it->second->expired(now, m_options.resume_window)) {
+        expired.push_back(it->second);
+        ++it;
+      } else if (it->second->completed()) {
+        const std::uint64_t number = it->first;
+        ++it;
+        forget_locked(number);
+      } else {
+        ++it;
+      }
+    }
+    const bool streaming =
+        !m_streams.empty() || (m_standalone && m_standalone->attached()) || m_legacy != nullptr;
+    idle = m_kind != Kind::legacy && !streaming && now - m_last_activity > m_options.idle_timeout;
+  }
+  for (const auto& stream : expired) {
+    spdlog::info("no client resumed an interrupted stream within {} s",
+                 m_options.resume_window.count());
+    abandon(stream);
+  }
+  return idle && m_core->in_flight() == 0;
+}
+
+void HttpSession::close_idle_streams() {
+  std::shared_ptr<EventStream> standalone;
+  std::shared_ptr<Exchange> legacy;
+  {
+    std::lock_guard lock(m_mutex);
+    standalone = m_standalone;
+    if (m_core->in_flight() == 0) legacy = m_legacy;
+  }
+  if (standalone) standalone->close();
+  if (legacy) legacy->end_stream(true);
+}
+
+// --- SessionRegistry ---
+
+SessionRegistry::SessionRegistry(SessionOptions options, core::Metrics* metrics)
+    : m_options(options), m_metrics(metrics) {}
+
+SessionRegistry::~SessionRegistry() {
+  end_all();
+}
+
+std::shared_ptr<HttpSession> SessionRegistry::create(HttpSession::Kind kind, std::string owner,
+                                                     core::Identity identity) {
+  std::shared_ptr<HttpSession> session;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_sessions.size() >= m_options.max_sessions) return nullptr;
+    std::string id = new_session_id();
+    session = HttpSession::create(kind, id, std::move(owner), std::move(identity), m_options);
+    m_sessions.emplace(std::move(id), session);
+  }
+  if (m_metrics) m_metrics->add_active_sessions(1);
+  return session;
+}
+
+std::shared_ptr<HttpSession> SessionRegistry::find(const std::string& id,
+                                                   const std::string& owner) {
+  std::lock_guard lock(m_mutex);
+  const auto it = m_sessions.find(id);
+  if (it == m_sessions.end() || it->second->owner() != owner || it->second->ended()) return nullptr;
+  return it->second;
+}
+
+void SessionRegistry::remove(const std::string& id) {
+  std::shared_ptr<HttpSession> session;
+  {
+    std::lock_guard lock(m_mutex);
+    const auto it = m_sessions.find(id);
+    if (it == m_sessions.end()) return;
+    session = std::move(it->second);
+    m_sessions.erase(it);
+  }
+  session->end();
+  if (m_metrics) m_metrics->add_active_sessions(-1);
+}
+
+void SessionRegistry::sweep() {
+  std::vector<std::shared_ptr<HttpSession>> sessions;
+  {
+    std::lock_guard lock(m_mutex);
+    sessions.reserve(m_sessions.size());
+    for (const auto& [id, session] : m_sessions) sessions.push_back(session);
+  }
+  const auto now = HttpSession::Clock::now();
+  for (const auto& session : sessions) {
+    if (session->sweep(now) || session->ended()) {
+      spdlog::debug("session {}… ended", session->id().substr(0, 8));
+      remove(session->id());
+    }
+  }
+}
+
+void SessionRegistry::close_idle_streams() {
+  std::vector<std::shared_ptr<HttpSession>> sessions;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, session] : m_sessions) sessions.push_back(session);
+  }
+  for (const auto& session : sessions) session->close_idle_streams();
+}
+
+void SessionRegistry::end_all() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, session] : m_sessions) ids.push_back(id);
+  }
+  for (const auto& id : ids) remove(id);
+}
+
+void SessionRegistry::track_ephemeral(const std::shared_ptr<HttpSession>& session) {
+  std::lock_guard lock(m_mutex);
+  if (m_ephemeral.size() >= 256)
+    std::erase_if(m_ephemeral, [](const auto& weak) { return weak.expired(); });
+  m_ephemeral.push_back(session);
+}
+
+void SessionRegistry::cancel_ephemeral() {
+  std::vector<std::shared_ptr<HttpSession>> live;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& weak : m_ephemeral)
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    m_ephemeral.clear();
+  }
+  for (const auto& session : live) session->core().cancel_all();
+}
+
+std::size_t SessionRegistry::size() const {
+  std::lock_guard lock(m_mutex);
+  return m_sessions.size();
+}
+
+}  // namespace mcpd::transports::http

@@ -1,0 +1,308 @@
+// Streamable HTTP (MCP 2025-11-25 "Transports"): POST a message, GET the standalone stream (or
+// resume one with Last-Event-ID), DELETE the session. Error statuses follow the spec and the
+// reference TypeScript SDK: 400 bad request/missing session, 404 unknown session, 406 Accept,
+// 409 second stream, 415 Content-Type.
+
+#include <spdlog/spdlog.h>
+
+#include "core/log.hpp"
+#include "core/rpc.hpp"
+#include "transports/http/server_context.hpp"
+
+namespace mcpd::transports::http {
+
+namespace {
+
+constexpr int k_server_error = -32000;
+constexpr int k_session_not_found = -32001;
+
+// A Streamable HTTP session of this caller (legacy sessions live at /messages only).
+std::shared_ptr<HttpSession> find_session(ServerContext& ctx, std::string_view id,
+                                          const Caller& caller) {
+  if (!plausible_session_id(id)) return nullptr;
+  auto session = ctx.sessions.find(std::string(id), caller.owner);
+  return session && session->kind() == HttpSession::Kind::streamable ? session : nullptr;
+}
+
+bool initialize_succeeded(const std::optional<json>& reply) {
+  if (!reply) return false;
+  const json& first = reply->is_array() ? (reply->empty() ? json() : (*reply)[0]) : *reply;
+  return first.is_object() && first.contains("result");
+}
+
+std::string header_or(const IncomingRequest& request, std::string_view name,
+                      std::string_view fallback = {}) {
+  const auto value = request.header(name);
+  return std::string(value ? *value : fallback);
+}
+
+// Runs a POST body through `session`: notifications and responses get 202 at once; requests
+// are answered on a stream, from a worker thread when they may block.
+void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
+              const std::shared_ptr<Exchange>& exchange, json body, const BodyKind& kind,
+              const std::string& protocol_version, const std::string& correlation_id) {
+  if (kind.requests == 0 && kind.invalid == 0) {
+    (void)dispatch_message(ctx, body, session->core(), correlation_id);
+    Response accepted;
+    accepted.status = 202;
+    exchange->respond(std::move(accepted));
+    return;
+  }
+  if (exchange->closed()) return;  // the client left while we authenticated it
+  auto stream = session->open_request_stream(kind, exchange, protocol_version);
+  const bool blocking = core::Dispatcher::may_block(body);
+  auto job = [&ctx, session, stream, body = std::move(body), correlation_id] {
+    core::log::CorrelationScope scope(correlation_id);
+    StreamScope routing(stream.get());
+    auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
+    stream->finish(std::move(reply));
+    session->release(stream);
+  };
+  if (blocking) {
+    ctx.run_blocking(std::move(job));
+  } else {
+    job();
+  }
+}
+
+void initialize(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, Caller caller,
+                const json& body, const std::string& correlation_id) {
+  if (ctx.stopping) {
+    exchange->respond(jsonrpc_error(503, k_server_error, "server shutting down"));
+    return;
+  }
+  auto session =
+      ctx.sessions.create(HttpSession::Kind::streamable, caller.owner, std::move(caller.identity));
+  if (!session) {
+    spdlog::warn("refused a new session: {} sessions open", ctx.sessions.size());
+    exchange->respond(jsonrpc_error(503, k_server_error, "too many sessions; retry later"));
+    return;
+  }
+  auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
+  Response response;
+  if (reply) {
+    response = json_response(200, *reply);
+  } else {
+    response.status = 202;
+  }
+  if (initialize_succeeded(reply)) {
+    response.set("Mcp-Session-Id", session->id());
+    spdlog::info("session {}… opened", session->id().substr(0, 8));
+  } else {
+    ctx.sessions.remove(session->id());
+  }
+  exchange->respond(std::move(response));
+}
+
+void post_stateless(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, Caller caller,
+                    json body, const BodyKind& kind, const std::string& protocol_version,
+                    const std::string& correlation_id) {
+  auto session = HttpSession::create(HttpSession::Kind::stateless, {}, {},
+                                     std::move(caller.identity), ctx.sessions.options());
+  // Without a handshake on this connection, act as if it had happened.
+  if (!kind.initialize) session->core().assume_initialized(protocol_version);
+  if (kind.requests > 0) ctx.sessions.track_ephemeral(session);
+  dispatch(ctx, session, exchange, std::move(body), kind, protocol_version, correlation_id);
+}
+
+Response batch_refused(const std::string& version) {
+  return jsonrpc_error(400, core::rpc_code::k_invalid_request,
+                       "Invalid Request: batches are not supported by protocol version " + version);
+}
+
+// A POST body the transport accepts: negotiated media types, parsable JSON within the depth
+// limit, JSON-RPC shaped, a supported MCP-Protocol-Version (when given). Answers the exchange
+// and returns nullopt otherwise.
+struct Message {
+  json body;
+  BodyKind kind;
+  std::optional<std::string> version;  // the MCP-Protocol-Version header
+};
+
+std::optional<Message> read_message(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+                                    const IncomingRequest& request) {
+  const std::string accept = header_or(request, "Accept");
+  if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
+    exchange->respond(jsonrpc_error(406, k_server_error,
+                                    "Not Acceptable: Client must accept both application/json "
+                                    "and text/event-stream"));
+    return std::nullopt;
+  }
+  if (!is_json_content_type(header_or(request, "Content-Type"))) {
+    exchange->respond(jsonrpc_error(
+        415, k_server_error, "Unsupported Media Type: Content-Type must be application/json"));
+    return std::nullopt;
+  }
+  ParsedBody parsed = parse_body(body_of(request), ctx.settings.max_json_depth);
+  if (parsed.error != ParsedBody::Error::none) {
+    const bool deep = parsed.error == ParsedBody::Error::too_deep;
+    exchange->respond(
+        jsonrpc_error(400, deep ? core::rpc_code::k_invalid_request : core::rpc_code::k_parse_error,
+                      deep ? "Invalid Request: JSON nested too deeply" : "Parse error"));
+    return std::nullopt;
+  }
+  Message message{std::move(parsed.value), {}, std::nullopt};
+  message.kind = classify(message.body);
+  const BodyKind& kind = message.kind;
+  if ((kind.batch && message.body.empty()) || (!kind.batch && kind.invalid > 0)) {
+    exchange->respond(jsonrpc_error(400, core::rpc_code::k_invalid_request, "Invalid Request"));
+    return std::nullopt;
+  }
+  if (kind.initialize && kind.batch && message.body.size() > 1) {
+    exchange->respond(jsonrpc_error(400, core::rpc_code::k_invalid_request,
+                                    "Invalid Request: Only one initialization request is allowed"));
+    return std::nullopt;
+  }
+  if (const auto version = request.header("MCP-Protocol-Version")) {
+    if (!supported_protocol_version(*version)) {
+      exchange->respond(jsonrpc_error(
+          400, k_server_error,
+          "Bad Request: Unsupported protocol version: " + std::string(version->substr(0, 32))));
+      return std::nullopt;
+    }
+    message.version = std::string(*version);
+  }
+  return message;
+}
+
+void post(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+          const std::shared_ptr<IncomingRequest>& request, Caller caller,
+          const std::string& correlation_id) {
+  auto message = read_message(ctx, exchange, *request);
+  if (!message) return;
+  const BodyKind& kind = message->kind;
+
+  if (ctx.settings.stateless) {
+    const std::string version = message->version.value_or(std::string(k_default_protocol_version));
+    if (kind.batch && !batches_allowed(version)) return exchange->respond(batch_refused(version));
+    post_stateless(ctx, exchange, std::move(caller), std::move(message->body), kind, version,
+                   correlation_id);
+    return;
+  }
+
+  const auto session_id = request->header("Mcp-Session-Id");
+  if (kind.initialize) {
+    if (session_id) {
+      const auto existing = find_session(ctx, *session_id, caller);
+      exchange->respond(existing ? jsonrpc_error(400, core::rpc_code::k_invalid_request,
+                                                 "Invalid Request: Server already initialized")
+                                 : jsonrpc_error(404, k_session_not_found, "Session not found"));
+      return;
+    }
+    initialize(ctx, exchange, std::move(caller), message->body, correlation_id);
+    return;
+  }
+  if (!session_id) {
+    exchange->respond(
+        jsonrpc_error(400, k_server_error, "Bad Request: Mcp-Session-Id header is required"));
+    return;
+  }
+  const auto session = find_session(ctx, *session_id, caller);
+  if (!session) {
+    exchange->respond(jsonrpc_error(404, k_session_not_found, "Session not found"));
+    return;
+  }
+  // Streams follow what the client negotiated (priming events from 2025-11-25 on), even when
+  // a request's header names an older version; batches follow the header, as the spec says.
+  const std::string negotiated = session->core().protocol_version();
+  const std::string version = message->version.value_or(negotiated);
+  if (kind.batch && !batches_allowed(version)) return exchange->respond(batch_refused(version));
+  session->touch();
+  // Every request is authenticated; the latest identity applies (allow-list changes).
+  if (ctx.auth.required()) session->core().set_identity(std::move(caller.identity));
+  dispatch(ctx, session, exchange, std::move(message->body), kind,
+           negotiated.empty() ? version : negotiated, correlation_id);
+}
+
+// The session a GET or DELETE names, or an answer explaining why there is none.
+std::shared_ptr<HttpSession> session_for(ServerContext& ctx,
+                                         const std::shared_ptr<Exchange>& exchange,
+                                         const IncomingRequest& request, const Caller& caller) {
+  const auto version = request.header("MCP-Protocol-Version");
+  if (version && !supported_protocol_version(*version)) {
+    exchange->respond(jsonrpc_error(
+        400, k_server_error,
+        "Bad Request: Unsupported protocol version: " + std::string(version->substr(0, 32))));
+    return nullptr;
+  }
+  const auto session_id = request.header("Mcp-Session-Id");
+  if (!session_id) {
+    exchange->respond(
+        jsonrpc_error(400, k_server_error, "Bad Request: Mcp-Session-Id header is required"));
+    return nullptr;
+  }
+  auto session = find_session(ctx, *session_id, caller);
+  if (!session) exchange->respond(jsonrpc_error(404, k_session_not_found, "Session not found"));
+  return session;
+}
+
+void get(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+         const std::shared_ptr<IncomingRequest>& request, const Caller& caller) {
+  if (!accepts(header_or(*request, "Accept"), "text/event-stream")) {
+    exchange->respond(
+        jsonrpc_error(406, k_server_error, "Not Acceptable: Client must accept text/event-stream"));
+    return;
+  }
+  const auto session = session_for(ctx, exchange, *request, caller);
+  if (!session) return;
+  if (ctx.stopping) {
+    exchange->respond(jsonrpc_error(503, k_server_error, "server shutting down"));
+    return;
+  }
+  session->touch();
+  const auto version = request->header("MCP-Protocol-Version");
+  const std::string protocol = version ? std::string(*version) : session->core().protocol_version();
+
+  if (const auto last_event_id = request->header("Last-Event-ID")) {
+    const auto result = session->resume(exchange, *last_event_id);
+    if (result == EventStream::Resume::resumed) return;
+    if (result == EventStream::Resume::conflict) {
+      exchange->respond(
+          jsonrpc_error(409, k_server_error, "Conflict: Stream already has an active connection"));
+      return;
+    }
+    // An unknown request stream cannot be resumed; the standalone stream simply reopens.
+    const auto parsed = EventStream::parse_event_id(*last_event_id);
+    if (!parsed || parsed->first != 0) {
+      exchange->respond(
+          jsonrpc_error(400, k_server_error, "Bad Request: unknown or expired Last-Event-ID"));
+      return;
+    }
+  }
+  if (!session->open_standalone(exchange, protocol))
+    exchange->respond(
+        jsonrpc_error(409, k_server_error, "Conflict: Only one SSE stream is allowed per session"));
+}
+
+void erase(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+           const std::shared_ptr<IncomingRequest>& request, const Caller& caller) {
+  const auto session = session_for(ctx, exchange, *request, caller);
+  if (!session) return;
+  spdlog::info("session {}… deleted by the client", session->id().substr(0, 8));
+  ctx.sessions.remove(session->id());
+  Response response;
+  response.status = 200;
+  exchange->respond(std::move(response));
+}
+
+}  // namespace
+
+void serve_mcp(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+               const std::shared_ptr<IncomingRequest>& request, Caller caller,
+               const std::string& correlation_id) {
+  switch (request->message.method()) {
+    case boost::beast::http::verb::post:
+      post(ctx, exchange, request, std::move(caller), correlation_id);
+      break;
+    case boost::beast::http::verb::get:
+      get(ctx, exchange, request, caller);
+      break;
+    case boost::beast::http::verb::delete_:
+      erase(ctx, exchange, request, caller);
+      break;
+    default:
+      exchange->respond(jsonrpc_error(405, k_server_error, "Method not allowed."));
+  }
+}
+
+}  // namespace mcpd::transports::http
