@@ -1,6 +1,7 @@
 // mcpd serve: load settings and descriptors, then serve MCP over stdio or HTTP.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -15,6 +16,7 @@
 #include "core/metrics.hpp"
 #include "storage/cached_authenticator.hpp"
 #include "storage/identity_provider.hpp"
+#include "storage/database_url.hpp"
 #include "storage/token_store.hpp"
 #include "transports/http/http_server.hpp"
 #include "transports/stdio/stdio_server.hpp"
@@ -93,18 +95,34 @@ core::DispatcherOptions dispatcher_options(const core::Settings& settings) {
   return options;
 }
 
+// Opens the token database. A SQLite file's directory is created (0700) when missing, as the
+// admin commands do, so the default database works on a fresh machine.
+std::shared_ptr<storage::TokenStore> open_token_store(const core::Settings& settings,
+                                                      const std::string& purpose) {
+  auto fail = [&](const storage::StoreError& error) -> Error {
+    return Error("cannot open the token database" + purpose + ": " + error.message,
+                 error.failure == storage::Failure::unavailable ? k_exit_storage : k_exit_failure);
+  };
+  if (storage::url_scheme(settings.database) == "sqlite") {
+    if (auto path = storage::sqlite_path(settings.database)) {
+      const auto directory = std::filesystem::path(*path).parent_path();
+      if (!directory.empty() && !std::filesystem::exists(directory))
+        if (auto created = storage::create_private_directory(directory.string()); !created)
+          throw fail(created.error());
+    }
+  }
+  auto opened = storage::open_store(settings.database);
+  if (!opened) throw fail(opened.error());
+  return std::move(opened).value();
+}
+
 // HTTP (transports/http): bearer tokens checked against storage unless auth is off, metrics,
 // and storage as the readiness check. Blocks until SIGTERM/SIGINT.
 int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
                const core::Catalog& catalog) {
   transports::http::HttpServices services{dispatcher};
   if (settings.require_auth) {
-    auto opened = storage::open_store(settings.database);
-    if (!opened)
-      throw Error("cannot open the token database: " + opened.error().message,
-                  opened.error().failure == storage::Failure::unavailable ? k_exit_storage
-                                                                          : k_exit_failure);
-    std::shared_ptr<storage::TokenStore> store = std::move(opened).value();
+    std::shared_ptr<storage::TokenStore> store = open_token_store(settings, "");
     services.authenticator = std::make_shared<storage::CachedAuthenticator>(
         store, core::auth::TokenHasher::from_environment());
     services.readiness.push_back({"storage", [store] { return bool(store->ping()); }});
@@ -120,12 +138,7 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
 // seconds from the transport's timer, so revocation, expiry or a disabled user take effect
 // during a long session. Storage trouble later fails closed (no tools) until it recovers.
 void use_token_identity(const core::Settings& settings, transports::StdioOptions& stdio) {
-  auto opened = storage::open_store(settings.database);
-  if (!opened)
-    throw Error(
-        "cannot open the token database for MCPD_TOKEN: " + opened.error().message,
-        opened.error().failure == storage::Failure::unavailable ? k_exit_storage : k_exit_failure);
-  std::shared_ptr<storage::TokenStore> store = std::move(opened).value();
+  std::shared_ptr<storage::TokenStore> store = open_token_store(settings, " for MCPD_TOKEN");
   auto provider = std::make_shared<storage::IdentityProvider>(
       store, settings.token, core::auth::TokenHasher::from_environment());
   core::Identity identity = provider->resolve();
