@@ -392,12 +392,13 @@ void Connection::after_exchange() {
 
 void Connection::enqueue(std::string data) {
   if (m_state == State::closed) return;
-  m_queued_bytes += data.size();
-  m_queue.push_back(std::move(data));
+  // One large answer always goes out; a client that lets a stream's events pile up is dropped.
   if (m_queued_bytes > m_limits.max_queued_bytes) {
     close("client reads too slowly");
     return;
   }
+  m_queued_bytes += data.size();
+  m_queue.push_back(std::move(data));
   if (!m_writing) do_write();
 }
 
