@@ -38,7 +38,8 @@ const PromptDef* Catalog::find_prompt(const std::string& name) const {
 const std::vector<DescriptorRule>& descriptor_rules() {
   using S = Severity;
   static const std::vector<DescriptorRule> rules{
-      {"json-syntax", S::error, "the file is not valid JSON (or nests deeper than 64 levels)"},
+      {"json-syntax", S::error,
+       "the file is not valid JSON (or larger than 4 MiB, or nested deeper than 64 levels)"},
       {"duplicate-key", S::error, "an object has the same key twice"},
       {"top-level", S::error,
        "the file must be an object of tools, resources, "

@@ -73,30 +73,29 @@ bool string_map(FileChecker& c, const json& spec, const std::string& pointer, st
   return ok;
 }
 
-std::optional<HandlerSpec> load_exec(FileChecker& c, const json& spec, const std::string& ptr,
-                                     const Declared& declared) {
-  c.check_keys(spec, ptr, {"command", "cwd", "env", "timeout_ms", "max_output_bytes", "output"},
-               "exec handler");
-  std::size_t errors = c.error_count();
-  ExecHandlerSpec exec;
-  exec.cwd = c.base_dir();
-
+// "command": argv strings; a program path (with '/') must exist and be executable, relative to
+// the descriptor's directory. A bare name is looked up on PATH at run time.
+void load_command(FileChecker& c, const json& spec, const std::string& ptr,
+                  const Declared& declared, std::vector<std::string>& command_out) {
   if (const json* command = c.member(spec, ptr, "command", Kind::array, "handler", true)) {
     std::string at = pointer_append(ptr, "command");
     if (command->empty()) c.error(at, "handler", "'command' must name a program");
+    bool all_strings = true;
     for (std::size_t i = 0; i < command->size(); ++i) {
       const json& arg = (*command)[i];
       if (!arg.is_string()) {
         c.error(pointer_append(at, i), "handler",
                 "command arguments must be strings, got " + json_kind_name(arg));
+        all_strings = false;
         continue;
       }
-      exec.command.push_back(arg.get<std::string>());
+      command_out.push_back(arg.get<std::string>());
     }
     check_placeholders(c, *command, at, declared);
+    if (!all_strings) command_out.clear();
   }
-  if (!exec.command.empty()) {
-    std::string& program = exec.command.front();
+  if (!command_out.empty()) {
+    std::string& program = command_out.front();
     std::string at = pointer_append(pointer_append(ptr, "command"), std::size_t{0});
     if (program.empty()) {
       c.error(at, "handler", "the program (command[0]) must not be empty");
@@ -114,6 +113,17 @@ std::optional<HandlerSpec> load_exec(FileChecker& c, const json& spec, const std
       program = resolved.string();
     }
   }
+}
+
+std::optional<HandlerSpec> load_exec(FileChecker& c, const json& spec, const std::string& ptr,
+                                     const Declared& declared) {
+  c.check_keys(spec, ptr, {"command", "cwd", "env", "timeout_ms", "max_output_bytes", "output"},
+               "exec handler");
+  std::size_t errors = c.error_count();
+  ExecHandlerSpec exec;
+  exec.cwd = c.base_dir();
+
+  load_command(c, spec, ptr, declared, exec.command);
   if (const json* cwd = c.member(spec, ptr, "cwd", Kind::nonempty_string, "handler")) {
     exec.cwd = c.resolve(cwd->get<std::string>());
     std::error_code ec;

@@ -1,7 +1,6 @@
 #include "core/descriptors/json_locator.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace mcpd::core {
 
@@ -69,15 +68,14 @@ class JsonLocator::Scanner {
 
   bool run() {
     if (m_text.substr(0, k_bom.size()) == k_bom) m_pos = k_bom.size();
-    std::string pointer;
     bool expect_value = true;
     while (true) {
       if (expect_value) {
-        if (!scan_value(pointer)) return false;
+        if (!scan_value()) return false;
         if (m_just_opened) {
           // Just entered a non-empty container: go on with its first member.
           m_just_opened = false;
-          if (!enter_first(pointer)) return false;
+          if (m_stack.back().object && !scan_key()) return false;
         } else {
           expect_value = false;
         }
@@ -90,11 +88,7 @@ class JsonLocator::Scanner {
       char c = m_text[m_pos];
       if (c == ',') {
         advance();
-        if (frame.object) {
-          if (!scan_key(pointer)) return false;
-        } else {
-          pointer = pointer_append(frame.pointer, ++frame.index);
-        }
+        if (frame.object && !scan_key()) return false;
         expect_value = true;
       } else if ((frame.object && c == '}') || (!frame.object && c == ']')) {
         advance();
@@ -107,10 +101,9 @@ class JsonLocator::Scanner {
 
  private:
   struct Frame {
+    std::size_t node;
     bool object;
-    std::string pointer;
-    std::size_t index = 0;
-    std::unordered_set<std::string> keys;
+    std::string token;  // how the parent reaches this container (escaped), for pointers
   };
 
   bool at_end() const { return m_pos >= m_text.size(); }
@@ -135,15 +128,42 @@ class JsonLocator::Scanner {
 
   TextPosition here() const { return {m_line, m_column}; }
 
-  // Scans one value at `pointer`. Containers are only opened here; an empty one is closed at
-  // once, a non-empty one sets m_just_opened so run() descends into it.
-  bool scan_value(const std::string& pointer) {
+  std::string container_pointer() const {
+    std::string pointer;
+    for (std::size_t i = 1; i < m_stack.size(); ++i) pointer += "/" + m_stack[i].token;
+    return pointer;
+  }
+
+  // Adds a node for the value starting here and hangs it under the innermost container.
+  // Returns the escaped token that reaches it from there.
+  std::string attach(std::size_t& index) {
+    index = m_out.m_nodes.size();
+    m_out.m_nodes.emplace_back();
+    m_out.m_nodes[index].value = here();
+    if (m_stack.empty()) return {};
+    Node& parent = m_out.m_nodes[m_stack.back().node];
+    if (m_stack.back().object) {
+      m_out.m_nodes[index].key = m_key_at;
+      (*parent.members)[m_key] = index;  // a duplicate key: the last one counts, as in nlohmann
+      return pointer_append("", m_key).substr(1);
+    }
+    parent.items.push_back(index);
+    return std::to_string(parent.items.size() - 1);
+  }
+
+  // Scans one value. Containers are only opened here; an empty one is closed at once, a
+  // non-empty one sets m_just_opened so run() descends into it.
+  bool scan_value() {
     skip_ws();
     if (at_end()) return false;
-    m_out.m_entries[pointer].value = here();
+    std::size_t index = 0;
+    std::string token = attach(index);
     char c = m_text[m_pos];
     if (c == '{' || c == '[') {
       bool object = c == '{';
+      if (object)
+        m_out.m_nodes[index].members =
+            std::make_unique<std::unordered_map<std::string, std::size_t>>();
       advance();
       m_out.m_max_depth = std::max(m_out.m_max_depth, m_stack.size() + 1);
       skip_ws();
@@ -151,7 +171,7 @@ class JsonLocator::Scanner {
         advance();
         return true;
       }
-      m_stack.push_back(Frame{object, pointer, 0, {}});
+      m_stack.push_back(Frame{index, object, std::move(token)});
       m_just_opened = true;
       return true;
     }
@@ -159,27 +179,19 @@ class JsonLocator::Scanner {
     return scan_scalar();
   }
 
-  bool enter_first(std::string& pointer) {
-    Frame& frame = m_stack.back();
-    if (frame.object) return scan_key(pointer);
-    pointer = pointer_append(frame.pointer, std::size_t{0});
-    return true;
-  }
-
-  // Reads `"key" :` of the innermost object and sets `pointer` to that member.
-  bool scan_key(std::string& pointer) {
+  // Reads `"key" :` of the innermost object.
+  bool scan_key() {
     skip_ws();
     if (at_end() || m_text[m_pos] != '"') return false;
-    TextPosition key_at = here();
-    std::string key;
-    if (!scan_string(&key)) return false;
+    m_key_at = here();
+    m_key.clear();
+    if (!scan_string(&m_key)) return false;
     skip_ws();
     if (at_end() || m_text[m_pos] != ':') return false;
     advance();
-    Frame& frame = m_stack.back();
-    pointer = pointer_append(frame.pointer, key);
-    if (!frame.keys.insert(key).second) m_out.m_duplicates.push_back({pointer, key_at});
-    m_out.m_entries[pointer].key = key_at;
+    const Node& object = m_out.m_nodes[m_stack.back().node];
+    if (object.members->count(m_key))
+      m_out.m_duplicates.push_back({pointer_append(container_pointer(), m_key), m_key_at});
     return true;
   }
 
@@ -276,6 +288,8 @@ class JsonLocator::Scanner {
   int m_line = 1;
   int m_column = 1;
   bool m_just_opened = false;
+  std::string m_key;  // the member key just read, and where it starts
+  TextPosition m_key_at;
   std::vector<Frame> m_stack;
 };
 
@@ -284,29 +298,60 @@ JsonLocator::JsonLocator(std::string_view text) {
   m_complete = scanner.run();
 }
 
+const JsonLocator::Node* JsonLocator::find(std::string_view pointer) const {
+  if (m_nodes.empty()) return nullptr;
+  const Node* node = &m_nodes[0];
+  std::size_t pos = 0;
+  while (pos < pointer.size()) {
+    if (pointer[pos] != '/') return nullptr;
+    std::size_t end = pointer.find('/', pos + 1);
+    if (end == std::string_view::npos) end = pointer.size();
+    std::string token;
+    for (std::size_t i = pos + 1; i < end; ++i) {
+      if (pointer[i] == '~' && i + 1 < end && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+        token += pointer[++i] == '0' ? '~' : '/';
+      } else {
+        token += pointer[i];
+      }
+    }
+    pos = end;
+    if (node->members) {
+      auto it = node->members->find(token);
+      if (it == node->members->end()) return nullptr;
+      node = &m_nodes[it->second];
+    } else {
+      bool digits = !token.empty() && token.size() < 19 &&
+                    token.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) return nullptr;
+      std::size_t index = std::stoull(token);
+      if (index >= node->items.size()) return nullptr;
+      node = &m_nodes[node->items[index]];
+    }
+  }
+  return node;
+}
+
 std::optional<TextPosition> JsonLocator::value_position(std::string_view pointer) const {
-  auto it = m_entries.find(std::string(pointer));
-  if (it == m_entries.end()) return std::nullopt;
-  return it->second.value;
+  const Node* node = find(pointer);
+  if (!node) return std::nullopt;
+  return node->value;
 }
 
 std::optional<TextPosition> JsonLocator::key_position(std::string_view pointer) const {
-  auto it = m_entries.find(std::string(pointer));
-  if (it == m_entries.end()) return std::nullopt;
-  return it->second.key;
+  const Node* node = find(pointer);
+  if (!node) return std::nullopt;
+  return node->key;
 }
 
 TextPosition JsonLocator::locate(std::string_view pointer, bool prefer_key) const {
-  std::string current(pointer);
+  std::string_view current = pointer;
   while (true) {
-    auto it = m_entries.find(current);
-    if (it != m_entries.end()) {
-      if (prefer_key && it->second.key) return *it->second.key;
-      if (it->second.value.known()) return it->second.value;
-      if (it->second.key) return *it->second.key;
+    if (const Node* node = find(current)) {
+      if (prefer_key && node->key) return *node->key;
+      return node->value;
     }
     if (current.empty()) return {1, 1};
-    current.erase(current.rfind('/'));
+    current = current.substr(0, current.rfind('/'));
     prefer_key = false;
   }
 }

@@ -5,6 +5,7 @@
 // way editors number characters. A leading UTF-8 byte order mark is skipped, as nlohmann does.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,12 +54,17 @@ class JsonLocator {
   bool complete() const { return m_complete; }
 
  private:
-  struct Entry {
+  // One node per value: a tree, so memory stays linear in the text however deep it nests.
+  struct Node {
     TextPosition value;
     std::optional<TextPosition> key;
+    std::unique_ptr<std::unordered_map<std::string, std::size_t>> members;  // objects
+    std::vector<std::size_t> items;                                         // arrays
   };
   class Scanner;
-  std::unordered_map<std::string, Entry> m_entries;
+  const Node* find(std::string_view pointer) const;
+
+  std::vector<Node> m_nodes;  // m_nodes[0] is the root, once scanned
   std::vector<DuplicateKey> m_duplicates;
   std::size_t m_max_depth = 0;
   bool m_complete = false;

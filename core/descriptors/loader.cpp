@@ -15,7 +15,7 @@ using loader::FileChecker;
 
 namespace {
 
-constexpr std::size_t k_max_file_size = 16 << 20;
+constexpr std::size_t k_max_file_size = 4 << 20;  // descriptors are written by hand
 constexpr std::size_t k_max_depth = 64;
 
 Diagnostic file_diagnostic(Severity severity, const std::string& file, std::string message,
@@ -73,23 +73,24 @@ std::vector<std::string> expand_paths(const std::vector<fs::path>& paths,
   return files;
 }
 
-bool read_file(const std::string& file, std::string& text, std::string& error) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    error = "cannot read file";
+// Reads a descriptor file; on failure sets `error` and the rule to report it under.
+bool read_file(const std::string& file, std::string& text, std::string& error, std::string& rule) {
+  rule = "missing-file";
+  std::error_code ec;
+  std::uintmax_t size = fs::file_size(file, ec);
+  if (!ec && size > k_max_file_size) {
+    error = "file is larger than 4 MiB";
+    rule = "json-syntax";
     return false;
   }
+  std::ifstream in(file, std::ios::binary);
   std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
+  if (in) buffer << in.rdbuf();
+  if (!in || in.bad()) {
     error = "cannot read file";
     return false;
   }
   text = buffer.str();
-  if (text.size() > k_max_file_size) {
-    error = "file is larger than 16 MiB";
-    return false;
-  }
   return true;
 }
 
@@ -148,9 +149,9 @@ void load_section(FileChecker& c, const json& document, const char* section, Loa
 
 void load_file(const std::string& file, const LoadOptions& options, Catalog& catalog, Seen& seen,
                std::vector<Diagnostic>& diagnostics) {
-  std::string text, error;
-  if (!read_file(file, text, error)) {
-    diagnostics.push_back(file_diagnostic(Severity::error, file, error, "missing-file"));
+  std::string text, error, rule;
+  if (!read_file(file, text, error, rule)) {
+    diagnostics.push_back(file_diagnostic(Severity::error, file, error, rule));
     return;
   }
   json document;

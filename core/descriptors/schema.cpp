@@ -170,7 +170,7 @@ bool check_meta_schema(const json& schema, SchemaError& error) {
     json::json_pointer pointer(error.pointer);
     error.message = type_keyword_message(schema.at(pointer));
   } else if (keyword) {
-    error.message = "'" + finding.path.back().key + "' " + finding.detail;
+    error.message = "'" + finding.path.back().key + "': " + finding.detail;
   } else if (finding.path.empty()) {
     error.message = "the schema " + finding.detail;
   } else {

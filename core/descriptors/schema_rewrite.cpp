@@ -363,6 +363,18 @@ class CycleFinder {
   std::optional<std::string> m_cycle;
 };
 
+// The longest prefix of `pointer` (into the rewritten document) that `document` has too.
+std::string existing_prefix(const json& document, std::string pointer) {
+  while (!pointer.empty()) {
+    try {
+      if (document.contains(json::json_pointer(pointer))) return pointer;
+    } catch (const json::exception&) {
+    }
+    pointer.erase(pointer.rfind('/'));
+  }
+  return pointer;
+}
+
 bool digits(std::string_view text, std::size_t from, std::size_t count, int& value) {
   if (from + count > text.size()) return false;
   value = 0;
@@ -473,15 +485,16 @@ RewriteResult rewrite_for_valijson(const json& schema, SchemaError& error) {
   RewriteResult result;
   auto dialect = dialect_of(schema, error);
   if (!dialect) return result;
+  // References are checked on the document as written, so that errors point where they are.
+  if (!check_refs(schema, schema, "", 0, error)) return result;
   result.document = schema;
   Rewriter rewriter(*dialect, error);
   if (!rewriter.node(result.document, "", 0)) return result;
-  if (!check_refs(result.document, result.document, "", 0, error)) return result;
   if (auto cycle = CycleFinder(result.document).find()) {
     error = {
         "circular reference: the schema applies itself to the same value without going "
         "into a property or an item",
-        *cycle};
+        existing_prefix(schema, *cycle)};
     return result;
   }
   result.uses_pattern_properties = rewriter.uses_pattern_properties();

@@ -499,3 +499,27 @@ TEST_CASE("every reported rule is documented", "[core][descriptors]") {
   }
   CHECK(seen.size() >= 24);  // the fixtures exercise (nearly) every rule
 }
+
+TEST_CASE("empty and oversized files are refused", "[core][descriptors]") {
+  TempDir dir;
+  auto result = load_descriptors({dir.write("empty.json", "")});
+  CHECK(summary(result) == std::vector<std::string>{"1:1 error json-syntax"});
+  result = load_descriptors({dir.write("huge.json", "[" + std::string(5 << 20, ' ') + "]")});
+  REQUIRE(result.diagnostics.size() == 1);
+  CHECK(result.diagnostics[0].rule == "json-syntax");
+  CHECK(result.diagnostics[0].message == "file is larger than 4 MiB");
+}
+
+TEST_CASE("an unknown upstream is reported only when upstreams are known", "[core][descriptors]") {
+  TempDir dir;
+  fs::path file = dir.write("up.json", R"({"tools": [{"name": "t", "description": "d",
+      "inputSchema": {"type": "object"}, "handler": {"http": {"upstream": "crm", "path": "/x"}}}]})");
+  CHECK(load_descriptors({file}).diagnostics.empty());
+  LoadOptions options;
+  options.check_upstreams = true;
+  auto result = load_descriptors({file}, options);
+  REQUIRE(result.diagnostics.size() == 1);
+  CHECK(result.diagnostics[0].message == "unknown upstream 'crm' (no upstreams are configured)");
+  options.upstreams = {"crm"};
+  CHECK(load_descriptors({file}, options).diagnostics.empty());
+}
