@@ -163,7 +163,7 @@ TEST_CASE("invalid schemas are refused with a pointer", "[core][schema]") {
 
   e = compile_error(json::parse(R"({"type": "object", "properties": {"a": {"minimum": "x"}}})"));
   CHECK(e.pointer == "/properties/a/minimum");
-  CHECK(e.message == "'minimum' expected number, got string");
+  CHECK(e.message == "'minimum': expected number, got string");
 
   e = compile_error(json::parse(R"({"required": "query"})"));
   CHECK(e.pointer == "/required");
@@ -176,7 +176,7 @@ TEST_CASE("invalid schemas are refused with a pointer", "[core][schema]") {
 
   e = compile_error(json::parse(R"({"maxLength": -1})"));
   CHECK(e.pointer == "/maxLength");
-  CHECK(e.message == "'maxLength' must be at least 0");
+  CHECK(e.message == "'maxLength': must be at least 0");
 
   e = compile_error(json::array());
   CHECK(e.message == "a JSON Schema must be an object or a boolean, got array");
@@ -321,4 +321,17 @@ TEST_CASE("the document is kept as written", "[core][schema]") {
   CHECK(error ==
         "at '/type': unknown type 'strnig'; expected one of array, boolean, integer, null, "
         "number, object, string");
+}
+
+TEST_CASE("error pointers refer to the schema as written", "[core][schema]") {
+  // The "$ref" next to "type" is rewritten into an "allOf" internally; the pointer is not.
+  auto e =
+      compile_error(json::parse(R"({"properties": {"a": {"$ref": "#/nope", "type": "string"}}})"));
+  CHECK(e.pointer == "/properties/a/$ref");
+  json looping =
+      json::parse(R"({"type": "object", "properties": {"a": {"$ref": "#", "minProperties": 1}},
+                                 "$ref": "#/properties/a"})");
+  e = compile_error(looping);
+  CHECK(e.message.find("circular") != std::string::npos);
+  CHECK(looping.contains(json::json_pointer(e.pointer)));
 }
