@@ -1,9 +1,9 @@
 // mcpd serve: load settings and descriptors, then serve MCP over stdio or HTTP.
 #include <unistd.h>
 
-#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cmd/commands.hpp"
 #include "core/config.hpp"
@@ -15,8 +15,8 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "storage/cached_authenticator.hpp"
-#include "storage/identity_provider.hpp"
 #include "storage/database_url.hpp"
+#include "storage/identity_provider.hpp"
 #include "storage/token_store.hpp"
 #include "transports/http/http_server.hpp"
 #include "transports/stdio/stdio_server.hpp"
@@ -95,23 +95,23 @@ core::DispatcherOptions dispatcher_options(const core::Settings& settings) {
   return options;
 }
 
-// Opens the token database. A SQLite file's directory is created (0700) when missing, as the
-// admin commands do, so the default database works on a fresh machine.
+// Opens the token database: the URL chosen by the settings, else the storage default, whose
+// directory is created (0700) on first use, as the admin commands do.
 std::shared_ptr<storage::TokenStore> open_token_store(const core::Settings& settings,
                                                       const std::string& purpose) {
   auto fail = [&](const storage::StoreError& error) -> Error {
     return Error("cannot open the token database" + purpose + ": " + error.message,
                  error.failure == storage::Failure::unavailable ? k_exit_storage : k_exit_failure);
   };
-  if (storage::url_scheme(settings.database) == "sqlite") {
-    if (auto path = storage::sqlite_path(settings.database)) {
-      const auto directory = std::filesystem::path(*path).parent_path();
-      if (!directory.empty() && !std::filesystem::exists(directory))
-        if (auto created = storage::create_private_directory(directory.string()); !created)
-          throw fail(created.error());
-    }
-  }
-  auto opened = storage::open_store(settings.database);
+  std::optional<std::string> chosen;
+  if (!settings.database.empty()) chosen = settings.database;
+  auto resolved =
+      storage::resolve_database_url(storage::database_url_sources_from_environment(chosen, {}));
+  if (!resolved) throw fail(resolved.error());
+  if (!resolved->create_directory.empty())
+    if (auto created = storage::create_private_directory(resolved->create_directory); !created)
+      throw fail(created.error());
+  auto opened = storage::open_store(resolved->url);
   if (!opened) throw fail(opened.error());
   return std::move(opened).value();
 }

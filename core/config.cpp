@@ -345,21 +345,6 @@ bool parse_bool(const std::string& text, const std::string& what) {
   throw Error(what + ": expected true or false, got '" + text + "'");
 }
 
-std::string default_database_url(const Environment& env) {
-  if (auto state = get(env, "STATE_DIRECTORY")) {
-    // systemd may pass several directories separated by ':'; the first is ours.
-    return "sqlite://" + (fs::path(state->substr(0, state->find(':'))) / "mcpd.db").string();
-  }
-  fs::path data;
-  if (auto xdg = get(env, "XDG_DATA_HOME"))
-    data = *xdg;
-  else if (auto home = get(env, "HOME"))
-    data = fs::path(*home) / ".local/share";
-  else
-    data = ".";
-  return "sqlite://" + (data / "mcpd" / "mcpd.db").string();
-}
-
 void apply_config(Settings& s, const nlohmann::json& config, const fs::path& file) {
   const ConfigReader r(file);
   r.object(config, "",
@@ -507,7 +492,6 @@ void apply_flags(Settings& s, const SettingsFlags& flags) {
 
 void finish_settings(Settings& s, const Environment& env) {
   if (s.version.empty()) s.version = MCPD_VERSION;
-  if (s.database.empty()) s.database = default_database_url(env);
 
   if (s.jwt.enabled) {
     if (s.jwt.algorithm == "HS256") {

@@ -57,7 +57,7 @@ struct Settings {
   std::uint16_t listen_port = 8001;
   bool stateless = false;
 
-  std::string database;  // URL; see default_database_url()
+  std::string database;  // URL; empty: the storage default (storage/database_url.hpp)
   std::vector<std::filesystem::path> tools;
 
   // "auth"
@@ -113,10 +113,6 @@ void apply_environment(Settings& settings, const Environment& env);
 void apply_flags(Settings& settings, const SettingsFlags& flags);
 // Resolves secrets (JWT secret, API keys) and checks settings against each other.
 void finish_settings(Settings& settings, const Environment& env);
-
-// sqlite:///$STATE_DIRECTORY/mcpd.db under systemd, else $XDG_DATA_HOME/mcpd/mcpd.db
-// (XDG_DATA_HOME defaulting to $HOME/.local/share).
-std::string default_database_url(const Environment& env);
 
 // "HOST:PORT" or "[V6]:PORT". Throws mcpd::Error prefixed with `what`.
 void parse_listen(const std::string& text, const std::string& what, std::string& host,

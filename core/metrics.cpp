@@ -361,43 +361,31 @@ bool wants_json_metrics(std::string_view accept) {
   return json_q > 0 && json_q > text_q;
 }
 
-std::string escape_label_value(std::string_view value) {
+namespace {
+// The exposition format escapes backslash and newline everywhere, and '"' in label values.
+std::string escape_exposition(std::string_view text, bool quotes) {
   std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out.push_back(c);
-    }
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && quotes)
+      out += "\\\"";
+    else
+      out.push_back(c);
   }
   return out;
 }
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+  return escape_exposition(value, true);
+}
 
 std::string escape_help(std::string_view help) {
-  std::string out;
-  out.reserve(help.size());
-  for (const char c : help) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
+  return escape_exposition(help, false);
 }
 
 std::string format_sample_value(double value) {

@@ -64,17 +64,10 @@ TEST_CASE("defaults without config, environment or flags", "[core][config]") {
   CHECK(s.log_level == "info");
   CHECK(s.log_format.empty());
   CHECK(s.tools.empty());
-  CHECK(s.database == "sqlite:///home/ann/.local/share/mcpd/mcpd.db");
+  CHECK(s.database.empty());  // the storage default, resolved by storage/database_url
   CHECK_FALSE(s.jwt.enabled);
   CHECK(s.scratch_max_age == std::chrono::hours(24));
   CHECK(s.scratch_sweep_interval == std::chrono::hours(6));
-}
-
-TEST_CASE("default database follows systemd and XDG", "[core][config]") {
-  CHECK(mcpd::core::default_database_url({{"STATE_DIRECTORY", "/var/lib/mcpd"}}) ==
-        "sqlite:///var/lib/mcpd/mcpd.db");
-  CHECK(mcpd::core::default_database_url({{"XDG_DATA_HOME", "/x"}, {"HOME", "/h"}}) ==
-        "sqlite:///x/mcpd/mcpd.db");
 }
 
 TEST_CASE("the PRODUCT example config file is accepted", "[core][config]") {
