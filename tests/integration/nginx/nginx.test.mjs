@@ -1,0 +1,232 @@
+// The shipped nginx site (packaging/nginx/mcpd.conf) in front of a real `mcpd serve --http`:
+// a real nginx (NGINX, unprivileged ports, a temporary prefix) runs the example file with only
+// its two addresses rewritten, and the official MCP TypeScript SDK talks to mcpd through it
+// over Streamable HTTP and legacy HTTP+SSE. A tool that pauses between progress notifications
+// shows that nginx does not buffer the event stream. Tokens come from the real CLI.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import { Database, connectLegacy, connectStreamable, startServer, waitFor } from '../http/helpers.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const sourceDir = path.resolve(here, '../../..');
+const siteFile = path.join(sourceDir, 'packaging/nginx/mcpd.conf');
+const exampleTools = path.join(sourceDir, 'examples/tools');
+
+function nginxBinary() {
+  const binary = process.env.NGINX;
+  if (!binary) throw new Error('NGINX is not set (run this test through ctest)');
+  return binary;
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+// The example with mcpd's and nginx's addresses replaced. Every replaced line must be in the
+// example exactly once, so a change to it that this test does not know about fails here.
+export function siteForTest(text, { mcpdPort, nginxPort }) {
+  const replacements = [
+    ['    server 127.0.0.1:8001;\n', `    server 127.0.0.1:${mcpdPort};\n`],
+    ['    listen 80;\n', `    listen 127.0.0.1:${nginxPort};\n`],
+    ['    listen [::]:80;\n', ''],
+  ];
+  for (const [from, to] of replacements) {
+    const count = text.split(from).length - 1;
+    if (count !== 1) throw new Error(`${siteFile}: expected '${from.trim()}' once, found ${count}`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
+class Nginx {
+  constructor(mcpdPort) {
+    this.mcpdPort = mcpdPort;
+    this.dir = mkdtempSync(path.join(tmpdir(), 'mcpd-nginx-'));
+    this.log = '';
+  }
+
+  async start() {
+    this.port = await freePort();
+    const site = siteForTest(readFileSync(siteFile, 'utf8'), { mcpdPort: this.mcpdPort, nginxPort: this.port });
+    writeFileSync(path.join(this.dir, 'mcpd.conf'), site);
+    // Root (CI) hands the workers to nobody; an unprivileged user runs them as itself.
+    const user = process.getuid() === 0 ? 'user nobody nogroup;\n' : '';
+    writeFileSync(
+      path.join(this.dir, 'nginx.conf'),
+      `${user}worker_processes 1;
+error_log ${this.dir}/error.log info;
+pid ${this.dir}/nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log ${this.dir}/access.log;
+    client_body_temp_path ${this.dir}/client_body;
+    proxy_temp_path ${this.dir}/proxy;
+    fastcgi_temp_path ${this.dir}/fastcgi;
+    uwsgi_temp_path ${this.dir}/uwsgi;
+    scgi_temp_path ${this.dir}/scgi;
+    include ${this.dir}/mcpd.conf;
+}
+`,
+    );
+    this.proc = spawn(nginxBinary(), ['-e', 'stderr', '-p', this.dir, '-c', path.join(this.dir, 'nginx.conf'), '-g', 'daemon off;'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout.on('data', (chunk) => (this.log += chunk.toString()));
+    this.proc.stderr.on('data', (chunk) => (this.log += chunk.toString()));
+    let exit = null;
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
+    this.exited.then((e) => (exit = e));
+    this.origin = `http://127.0.0.1:${this.port}`;
+    await waitFor(
+      async () => {
+        if (exit) return true;
+        try {
+          return (await fetch(`${this.origin}/mcp/health`)).status !== 502 || null;
+        } catch {
+          return null;
+        }
+      },
+      { what: 'nginx to listen' },
+    );
+    if (exit) throw new Error(`nginx exited (${JSON.stringify(exit)}):\n${this.log}`);
+    return this;
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGQUIT');
+    await this.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// What the SDK helpers need of a server: where /mcp and the legacy endpoint are.
+function behind(proxy) {
+  return { origin: proxy.origin, url: `${proxy.origin}/mcp` };
+}
+
+// Calls the example `countdown` tool (one progress notification per second), recording when
+// each notification and the result arrive.
+async function timedCountdown(client) {
+  const started = Date.now();
+  const progress = [];
+  const result = await client.callTool(
+    { name: 'countdown', arguments: { from: 3, delay_seconds: 1 } },
+    undefined,
+    { onprogress: (p) => progress.push({ value: p.progress, at: Date.now() - started }), timeout: 120000 },
+  );
+  return { result, progress, finished: Date.now() - started };
+}
+
+function assertStreamed({ result, progress, finished }) {
+  assert.deepEqual(result.content, [{ type: 'text', text: 'Liftoff after 3 steps!' }]);
+  assert.deepEqual(
+    progress.map((p) => p.value),
+    [1, 2, 3],
+  );
+  // The tool sleeps a second after each notification: unbuffered, the first one arrives at
+  // least two seconds before the result; buffered, they all arrive together with it.
+  assert.ok(
+    finished - progress[0].at >= 1500,
+    `progress was held back: ${JSON.stringify(progress)}, result at ${finished} ms`,
+  );
+}
+
+describe('mcpd behind nginx (packaging/nginx/mcpd.conf)', () => {
+  let db;
+  let server;
+  let proxy;
+  let token;
+  before(async () => {
+    db = new Database();
+    db.addUser('ada@example.com');
+    token = db.createToken({ name: 'nginx' }).token;
+    server = await startServer({ database: db, tools: exampleTools });
+    proxy = await new Nginx(server.port).start();
+  });
+  after(async () => {
+    if (proxy) await proxy.stop();
+    if (server) {
+      const { code } = await server.stop();
+      assert.equal(code, 0, server.log);
+    }
+    db.remove();
+  });
+
+  test('health and correlation ids pass through', async () => {
+    const health = await fetch(`${proxy.origin}/mcp/health`, { headers: { 'X-Correlation-ID': 'nginx-test-1' } });
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    assert.equal(health.headers.get('x-correlation-id'), 'nginx-test-1');
+    // Without one, nginx's request id is used: 32 hex digits.
+    const generated = await fetch(`${proxy.origin}/mcp/health`);
+    assert.match(generated.headers.get('x-correlation-id') ?? '', /^[0-9a-f]{32}$/);
+  });
+
+  test('no token: 401 with WWW-Authenticate from mcpd', async () => {
+    const response = await fetch(`${proxy.origin}/mcp`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
+  });
+
+  test('Streamable HTTP session: tools and a streamed call with progress', async () => {
+    const { client, transport, close } = await connectStreamable(behind(proxy), { token });
+    try {
+      assert.ok(transport.sessionId, 'Mcp-Session-Id reaches the client');
+      const { tools } = await client.listTools();
+      assert.ok(tools.some((t) => t.name === 'countdown'));
+      assertStreamed(await timedCountdown(client));
+      const hello = await client.callTool({ name: 'hello', arguments: { name: 'nginx' } });
+      assert.equal(hello.isError ?? false, false);
+    } finally {
+      await close();
+    }
+  });
+
+  test('legacy HTTP+SSE session on /mcp/sse: a streamed call with progress', async () => {
+    const { client, close } = await connectLegacy(behind(proxy), { token, path: '/mcp/sse' });
+    try {
+      const { tools } = await client.listTools();
+      assert.ok(tools.some((t) => t.name === 'countdown'));
+      assertStreamed(await timedCountdown(client));
+    } finally {
+      await close();
+    }
+  });
+
+  test('the session ends cleanly: DELETE through nginx', async () => {
+    const { transport, close } = await connectStreamable(behind(proxy), { token });
+    const session = transport.sessionId;
+    await transport.terminateSession();
+    await close();
+    const response = await fetch(`${proxy.origin}/mcp`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        Authorization: `Bearer ${token}`,
+        'Mcp-Session-Id': session,
+        'MCP-Protocol-Version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+    });
+    assert.equal(response.status, 404);
+  });
+});
