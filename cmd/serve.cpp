@@ -14,12 +14,13 @@
 #include "core/lint/report.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
-#include "storage/cached_authenticator.hpp"
+#include "storage/bearer_authenticator.hpp"
 #include "storage/database_url.hpp"
 #include "storage/identity_provider.hpp"
 #include "storage/token_store.hpp"
 #include "transports/http/http_server.hpp"
 #include "transports/stdio/stdio_server.hpp"
+#include "transports/upstream/invoker.hpp"
 
 namespace mcpd::cmd {
 
@@ -119,14 +120,18 @@ std::shared_ptr<storage::TokenStore> open_token_store(const core::Settings& sett
 // HTTP (transports/http): bearer tokens checked against storage unless auth is off, metrics,
 // and storage as the readiness check. Blocks until SIGTERM/SIGINT.
 int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
-               const core::Catalog& catalog) {
+               const core::Catalog& catalog, transports::upstream::UpstreamInvoker& upstreams) {
   transports::http::HttpServices services{dispatcher};
   if (settings.require_auth) {
     std::shared_ptr<storage::TokenStore> store = open_token_store(settings, "");
-    services.authenticator = std::make_shared<storage::CachedAuthenticator>(
-        store, core::auth::TokenHasher::from_environment());
+    // Opaque mcpd_ tokens, and JWTs when auth.jwt is configured.
+    services.authenticator = storage::make_authenticator(settings, store);
     services.readiness.push_back({"storage", [store] { return bool(store->ping()); }});
   }
+  // Each upstream with a health_path (cached briefly, so probes never hammer it).
+  for (const auto& name : upstreams.health_checked())
+    services.readiness.push_back(
+        {"upstream:" + name, [&upstreams, name] { return upstreams.healthy(name); }});
   services.metrics = std::make_shared<core::Metrics>();
   std::vector<std::string> tools;
   for (const auto& tool : catalog.tools) tools.push_back(tool.name);
@@ -139,8 +144,10 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
 // during a long session. Storage trouble later fails closed (no tools) until it recovers.
 void use_token_identity(const core::Settings& settings, transports::StdioOptions& stdio) {
   std::shared_ptr<storage::TokenStore> store = open_token_store(settings, " for MCPD_TOKEN");
+  // Opaque tokens and JWTs alike, uncached: the transport re-resolves every few seconds.
   auto provider = std::make_shared<storage::IdentityProvider>(
-      store, settings.token, core::auth::TokenHasher::from_environment());
+      storage::make_authenticator(settings, store, {std::chrono::milliseconds{0}}),
+      settings.token);
   core::Identity identity = provider->resolve();
   if (!identity.valid) {
     const auto failure = provider->last_failure();
@@ -175,12 +182,14 @@ int run_serve(ServeOptions& options) {
   auto catalog = load_catalog(settings);
 
   // Handlers: the exec scratch sweeper runs in the background.
-  auto runner = std::make_shared<core::HandlerRunner>(exec_settings(settings));
+  // Upstreams: http handlers call them, on stdio and HTTP alike.
+  auto upstreams = std::make_shared<transports::upstream::UpstreamInvoker>(settings.upstreams);
+  auto runner = std::make_shared<core::HandlerRunner>(exec_settings(settings), upstreams);
   runner->start_sweeper();
 
   // The protocol.
   core::Dispatcher dispatcher(catalog, runner, dispatcher_options(settings));
-  if (options.http) return serve_http(settings, dispatcher, *catalog);
+  if (options.http) return serve_http(settings, dispatcher, *catalog, *upstreams);
 
   // The transport: until EOF or SIGTERM/SIGINT.
   transports::StdioOptions stdio;

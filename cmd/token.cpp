@@ -1,7 +1,12 @@
-// mcpd token create|list|revoke: the seed's create_mcp_token management command, plus list
-// and revoke. The plaintext token is printed once, at creation; storage keeps only its hash.
+// mcpd token create|list|revoke|revoke-jti: the seed's create_mcp_token management command,
+// plus list, revoke, and the revoked-JWT list. The plaintext token is printed once, at creation;
+// storage keeps only its hash.
 #include "core/auth/token.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <memory>
 
@@ -22,7 +27,42 @@ struct TokenOptions {
   bool all = false;
   bool json = false;
   std::int64_t id = 0;
+  std::string jti;
+  std::string expires_at;  // revoke-jti: ISO-8601 UTC, a date, or Unix seconds
+  std::string reason;
 };
+
+// "2025-11-21T19:51:00Z", "2025-11-21" (midnight UTC) or Unix seconds.
+storage::Time parse_time(const std::string& text, const std::string& what) {
+  const auto bad = [&] {
+    return Error(what + ": expected an ISO-8601 UTC time (2025-11-21T19:51:00Z), a date or " +
+                 "Unix seconds, got '" + text + "'");
+  };
+  if (!text.empty() && text.size() <= 12 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return storage::Time{std::chrono::seconds{std::stoll(text)}};
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+      consumed != static_cast<int>(text.size())) {
+    tm = {};
+    consumed = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &consumed) != 3 ||
+        consumed != static_cast<int>(text.size()))
+      throw bad();
+  }
+  const std::tm given = tm;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t seconds = ::timegm(&tm);
+  // timegm normalises out-of-range fields (Feb 30 -> Mar 2): refuse those.
+  if (tm.tm_mday != given.tm_mday || tm.tm_hour != given.tm_hour || tm.tm_sec != given.tm_sec ||
+      tm.tm_min != given.tm_min)
+    throw bad();
+  return storage::Time{std::chrono::seconds{seconds}};
+}
 
 std::string tools_text(const std::vector<std::string>& tools) {
   if (tools.empty()) return "all";
@@ -117,11 +157,31 @@ int run_revoke(const TokenOptions& options) {
   return k_exit_ok;
 }
 
+// Refuses a JWT by its jti on every replica sharing the database (within a few seconds).
+int run_revoke_jti(const TokenOptions& options) {
+  std::optional<storage::Time> expires_at;
+  if (!options.expires_at.empty()) expires_at = parse_time(options.expires_at, "--expires-at");
+  auto store = admin::open_store(options.store);
+  const auto revoked = admin::take(
+      store->revoke_jti(options.jti, expires_at, options.reason, core::auth::now_seconds()));
+  if (options.json) {
+    const nlohmann::ordered_json out = {{"jti", revoked.jti},
+                                        {"expires_at", admin::time_or_null(revoked.expires_at)},
+                                        {"reason", revoked.reason},
+                                        {"revoked_at", core::auth::to_iso8601(revoked.revoked_at)}};
+    std::cout << out.dump() << '\n';
+  } else {
+    std::cout << "JWT id " << revoked.jti << " revoked (until "
+              << admin::time_or(revoked.expires_at, "removed by hand") << ").\n";
+  }
+  return k_exit_ok;
+}
+
 }  // namespace
 
 void setup_token(CLI::App& app, Action& action) {
   auto options = std::make_shared<TokenOptions>();
-  auto* token = app.add_subcommand("token", "Create, list and revoke API tokens");
+  auto* token = app.add_subcommand("token", "Create, list and revoke API tokens; revoke JWTs");
   token->require_subcommand(1);
 
   auto* create = token->add_subcommand("create", "Create a token and print it once");
@@ -154,6 +214,19 @@ void setup_token(CLI::App& app, Action& action) {
   revoke->add_flag("--json", options->json, "Print the revoked token as JSON");
   admin::add_store_options(*revoke, options->store);
   revoke->callback([options, &action] { action = [options] { return run_revoke(*options); }; });
+
+  auto* revoke_jti =
+      token->add_subcommand("revoke-jti", "Refuse JWTs with this jti (token id) from now on");
+  revoke_jti->add_option("JTI", options->jti, "The JWT's jti claim")->required();
+  revoke_jti
+      ->add_option("--expires-at", options->expires_at,
+                   "When the JWT expires (its exp); the entry is pruned after (default: kept)")
+      ->type_name("ISO");
+  revoke_jti->add_option("--reason", options->reason, "Why, for the record")->type_name("TEXT");
+  revoke_jti->add_flag("--json", options->json, "Print the revocation as JSON");
+  admin::add_store_options(*revoke_jti, options->store);
+  revoke_jti->callback(
+      [options, &action] { action = [options] { return run_revoke_jti(*options); }; });
 }
 
 }  // namespace mcpd::cmd

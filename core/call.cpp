@@ -4,9 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <system_error>
 
 namespace mcpd::core {
 
@@ -16,20 +14,39 @@ bool Identity::can_use_tool(const std::string& tool) const {
          std::find(allowed_tools.begin(), allowed_tools.end(), tool) != allowed_tools.end();
 }
 
-CancelToken::CancelToken() : m_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (m_fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+namespace {
+
+void signal(int fd) noexcept {
+  // The counter only needs to become non-zero; a failed write (counter overflow) is impossible
+  // for the one or two increments a token ever makes, so the result is deliberately ignored.
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto written = ::write(fd, &one, sizeof one);
 }
 
+}  // namespace
+
 CancelToken::~CancelToken() {
-  if (m_fd >= 0) ::close(m_fd);
+  if (const int fd = m_fd.load(std::memory_order_acquire); fd >= 0) ::close(fd);
+}
+
+int CancelToken::fd() const noexcept {
+  if (const int fd = m_fd.load(std::memory_order_acquire); fd >= 0) return fd;
+  const int made = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (made < 0) return -1;
+  int expected = -1;
+  if (!m_fd.compare_exchange_strong(expected, made, std::memory_order_seq_cst)) {
+    ::close(made);  // another thread published first
+    return expected;
+  }
+  // Sequentially consistent with cancel(): either it sees this fd and signals it, or this
+  // sees the flag (possibly both; a counter of 2 is just as readable).
+  if (m_cancelled.load(std::memory_order_seq_cst)) signal(made);
+  return made;
 }
 
 void CancelToken::cancel() noexcept {
-  if (m_cancelled.exchange(true, std::memory_order_acq_rel)) return;
-  // The counter only needs to become non-zero once; a failed write (counter overflow) is
-  // impossible for a single increment, so the result is deliberately ignored.
-  const std::uint64_t one = 1;
-  [[maybe_unused]] auto written = ::write(m_fd, &one, sizeof one);
+  if (m_cancelled.exchange(true, std::memory_order_seq_cst)) return;
+  if (const int fd = m_fd.load(std::memory_order_seq_cst); fd >= 0) signal(fd);
 }
 
 }  // namespace mcpd::core

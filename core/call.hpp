@@ -14,31 +14,34 @@ using json = nlohmann::json;
 
 // Who is calling. On stdio without MCPD_TOKEN, everything is empty and every tool is allowed.
 struct Identity {
-  std::optional<std::string> user;        // e-mail of the token's user
-  std::optional<std::string> token_name;  // the token's name
-  std::vector<std::string> allowed_tools; // empty = all tools
-  bool valid = true;                      // false: revoked/expired/disabled; tools refused
-  std::string invalid_reason;             // for the refusal message, e.g. "token revoked"
+  std::optional<std::string> user;         // e-mail of the token's user
+  std::optional<std::string> token_name;   // the token's name
+  std::vector<std::string> allowed_tools;  // empty = all tools
+  bool valid = true;                       // false: revoked/expired/disabled; tools refused
+  std::string invalid_reason;              // for the refusal message, e.g. "token revoked"
 
   bool can_use_tool(const std::string& tool) const;
 };
 
 // Set once by whoever cancels (client notification, disconnect, shutdown); observed by the
-// call. fd() is an eventfd that becomes readable when cancelled, for poll() loops.
+// call. fd() is an eventfd that becomes readable when cancelled, for poll() loops. It is made
+// on the first fd() call, since most calls never poll: a token cancelled before that hands out
+// an fd that is already readable.
 class CancelToken {
  public:
-  CancelToken();
+  CancelToken() = default;
   ~CancelToken();
   CancelToken(const CancelToken&) = delete;
   CancelToken& operator=(const CancelToken&) = delete;
 
   void cancel() noexcept;
   bool cancelled() const noexcept { return m_cancelled.load(std::memory_order_acquire); }
-  int fd() const noexcept { return m_fd; }
+  // Thread-safe. -1 when no eventfd could be made (the caller then polls with a timeout).
+  int fd() const noexcept;
 
  private:
   std::atomic<bool> m_cancelled{false};
-  int m_fd = -1;
+  mutable std::atomic<int> m_fd{-1};
 };
 
 // The way back to the client during a call. Implemented by the dispatcher's session.
@@ -58,7 +61,7 @@ class CallChannel {
 };
 
 struct CallContext {
-  std::string name;              // tool, prompt or resource being served
+  std::string name;  // tool, prompt or resource being served
   const Identity& identity;
   std::string correlation_id;
   std::string protocol_version;

@@ -164,7 +164,8 @@ void read_auth(Settings& s, const json& auth, const ConfigReader& r) {
   if (auth.contains("require")) s.require_auth = r.boolean(auth["require"], "auth.require");
   if (!auth.contains("jwt")) return;
   const json& jwt = auth["jwt"];
-  r.object(jwt, "auth.jwt", {"algorithm", "secret_env", "public_key_file", "issuer", "audience"});
+  r.object(jwt, "auth.jwt",
+           {"algorithm", "secret_env", "public_key_file", "issuer", "audience", "resource"});
   s.jwt.enabled = true;
   if (jwt.contains("algorithm")) {
     s.jwt.algorithm = r.string(jwt["algorithm"], "auth.jwt.algorithm");
@@ -177,13 +178,20 @@ void read_auth(Settings& s, const json& auth, const ConfigReader& r) {
     s.jwt.public_key_file = r.path(jwt["public_key_file"], "auth.jwt.public_key_file");
   if (jwt.contains("issuer")) s.jwt.issuer = r.string(jwt["issuer"], "auth.jwt.issuer");
   if (jwt.contains("audience")) s.jwt.audience = r.string(jwt["audience"], "auth.jwt.audience");
+  if (jwt.contains("resource")) {
+    s.jwt.resource = r.string(jwt["resource"], "auth.jwt.resource");
+    const auto& url = s.jwt.resource;
+    if ((url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) ||
+        url.find('#') != std::string::npos || url.find_first_of(" \"\\") != std::string::npos)
+      r.fail("auth.jwt.resource", "expected an absolute http(s) URL without a fragment");
+  }
 }
 
 void read_upstream(UpstreamSettings& u, const json& value, const std::string& key,
                    const ConfigReader& r) {
   r.object(value, key,
            {"base_url", "auth_scheme", "api_key_env", "api_key_file", "timeout_ms", "max_retries",
-            "pool_size", "health_path"});
+            "pool_size", "health_path", "ca_file"});
   auto field = [&](const char* name) { return key + "." + name; };
   if (value.contains("base_url")) {
     u.base_url = r.string(value["base_url"], field("base_url"), true);
@@ -206,6 +214,7 @@ void read_upstream(UpstreamSettings& u, const json& value, const std::string& ke
     u.health_path = r.string(value["health_path"], field("health_path"), true);
     if (u.health_path.front() != '/') r.fail(field("health_path"), "must start with '/'");
   }
+  if (value.contains("ca_file")) u.ca_file = r.path(value["ca_file"], field("ca_file"));
 }
 
 void read_upstreams(Settings& s, const json& upstreams, const ConfigReader& r) {
@@ -276,7 +285,7 @@ nlohmann::json Settings::describe() const {
         {"api_key_env", u.api_key_env}, {"api_key_file", u.api_key_file.string()},
         {"api_key", mask(u.api_key)},   {"timeout_ms", u.timeout.count()},
         {"max_retries", u.max_retries}, {"pool_size", u.pool_size},
-        {"health_path", u.health_path}};
+        {"health_path", u.health_path}, {"ca_file", u.ca_file.string()}};
   }
   json tool_paths = json::array();
   for (const auto& p : tools) tool_paths.push_back(p.string());
@@ -300,7 +309,8 @@ nlohmann::json Settings::describe() const {
           {"secret", mask(jwt.secret)},
           {"public_key_file", jwt.public_key_file.string()},
           {"issuer", jwt.issuer},
-          {"audience", jwt.audience}}}}},
+          {"audience", jwt.audience},
+          {"resource", jwt.resource}}}}},
       {"rate_limit",
        {{"requests", rate_limit_requests}, {"window_seconds", rate_limit_window.count()}}},
       {"allowed_origins", allowed_origins},
@@ -504,6 +514,8 @@ void finish_settings(Settings& s, const Environment& env) {
     } else if (s.jwt.public_key_file.empty()) {
       throw Error("auth.jwt.public_key_file: required for RS256");
     }
+    if (s.jwt.algorithm == "HS256" && !s.jwt.public_key_file.empty())
+      throw Error("auth.jwt.public_key_file: only used with \"algorithm\": \"RS256\"");
   }
 
   for (auto& [name, u] : s.upstreams) {
@@ -513,7 +525,13 @@ void finish_settings(Settings& s, const Environment& env) {
     if (!u.api_key_env.empty() && !u.api_key_file.empty())
       throw Error(key + ": api_key_env and api_key_file are exclusive");
     if (!u.api_key_env.empty()) {
-      if (auto v = get(env, u.api_key_env.c_str())) u.api_key = *v;
+      // A named source that gives nothing is a mistake to report now, not a silent call
+      // without credentials later.
+      auto v = get(env, u.api_key_env.c_str());
+      if (!v || v->empty())
+        throw Error(key + ".api_key_env: the environment variable " + u.api_key_env +
+                    " is not set");
+      u.api_key = *v;
     } else if (!u.api_key_file.empty()) {
       u.api_key = read_text_file(u.api_key_file, key + ".api_key_file");
       while (!u.api_key.empty() && (u.api_key.back() == '\n' || u.api_key.back() == '\r'))

@@ -34,6 +34,9 @@ struct UpstreamSettings {
   int max_retries = 3;
   int pool_size = 20;
   std::string health_path;  // empty = no upstream health check
+  // Extra PEM CA certificates trusted for this upstream (besides the system store): private
+  // CAs and tests.
+  std::filesystem::path ca_file;
 };
 
 struct JwtSettings {
@@ -44,6 +47,9 @@ struct JwtSettings {
   std::filesystem::path public_key_file;  // RS256: PEM public key
   std::string issuer;                     // empty = not checked
   std::string audience;                   // empty = not checked
+  // RFC 9728 resource identifier (this server's URL); empty = the audience when it is an
+  // http(s) URL, else derived from each request's Host.
+  std::string resource;
 };
 
 struct Settings {

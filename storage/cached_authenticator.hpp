@@ -11,15 +11,13 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <list>
 #include <memory>
-#include <mutex>
-#include <string>
+#include <optional>
 #include <string_view>
-#include <unordered_map>
 
 #include "core/auth/token.hpp"
 #include "core/authenticator.hpp"
+#include "storage/auth_cache.hpp"
 #include "storage/token_store.hpp"
 
 namespace mcpd::storage {
@@ -41,32 +39,19 @@ class CachedAuthenticator final : public core::Authenticator {
   // Reasons: "missing" (empty credential), "malformed", "unknown", "revoked", "expired",
   // "user_inactive", "unavailable" (with storage_unavailable = true).
   core::AuthOutcome authenticate(std::string_view credential) override;
+  // Early refusals ("missing", "malformed") and fresh cached answers; nullopt on a miss.
+  std::optional<core::AuthOutcome> try_cached(std::string_view credential) override;
 
   // Forgets every cached answer (e.g. after an administrative change in this process).
   void clear();
   std::size_t size() const;
 
  private:
-  using TimePoint = std::chrono::system_clock::time_point;
-  struct Entry {
-    core::AuthOutcome outcome;
-    TimePoint stored_at;
-    TimePoint fresh_until;
-    std::list<std::string>::iterator order;  // position in m_order
-  };
-
-  void remember(const std::string& key, const core::AuthOutcome& outcome, TimePoint now,
-                TimePoint fresh_until);
-  void drop_oldest();
-
   std::shared_ptr<TokenStore> m_store;
   core::auth::TokenHasher m_hasher;
   AuthCacheOptions m_options;
   Clock m_clock;
-
-  mutable std::mutex m_mutex;
-  std::unordered_map<std::string, Entry> m_entries;  // token hash -> answer
-  std::list<std::string> m_order;                    // hashes, oldest stored first
+  AuthCache m_cache;  // token hash -> answer
 };
 
 }  // namespace mcpd::storage

@@ -10,6 +10,7 @@
 
 #include "core/auth/token.hpp"
 #include "core/auth/validation.hpp"
+#include "core/authenticator.hpp"
 #include "core/call.hpp"
 #include "storage/token_store.hpp"
 
@@ -26,6 +27,11 @@ class IdentityProvider {
  public:
   IdentityProvider(std::shared_ptr<TokenStore> store, std::string token,
                    core::auth::TokenHasher hasher);
+  // Any bearer credential through an Authenticator (e.g. a JWT via make_authenticator()); pass
+  // one without a cache, since resolve() runs only every few seconds anyway. The authenticator
+  // keeps its own clock: resolve(now) ignores `now` then, and last_failure() is the chain's own
+  // failure for opaque-token labels, `unavailable` for storage trouble, else `unknown`.
+  IdentityProvider(std::shared_ptr<core::Authenticator> authenticator, std::string token);
 
   // valid = false with invalid_reason ("token revoked", "storage unavailable", ...) when the
   // chain fails; never throws.
@@ -35,7 +41,10 @@ class IdentityProvider {
   std::optional<core::auth::AuthFailure> last_failure() const;
 
  private:
+  core::Identity resolve_with_authenticator();
+
   std::shared_ptr<TokenStore> m_store;
+  std::shared_ptr<core::Authenticator> m_authenticator;
   std::string m_token;
   core::auth::TokenHasher m_hasher;
   mutable std::mutex m_mutex;

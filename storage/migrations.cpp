@@ -53,6 +53,25 @@ CREATE TABLE tokens (
 );
 CREATE INDEX tokens_user_id ON tokens (user_id);
 )sql"},
+    {2, "revoked JWT ids",
+     R"sql(
+CREATE TABLE revoked_jtis (
+  jti         TEXT    NOT NULL PRIMARY KEY,
+  expires_at  INTEGER,
+  reason      TEXT    NOT NULL DEFAULT '',
+  revoked_at  INTEGER NOT NULL
+);
+CREATE INDEX revoked_jtis_expires_at ON revoked_jtis (expires_at);
+)sql",
+     R"sql(
+CREATE TABLE revoked_jtis (
+  jti         TEXT    NOT NULL PRIMARY KEY,
+  expires_at  BIGINT,
+  reason      TEXT    NOT NULL DEFAULT '',
+  revoked_at  BIGINT  NOT NULL
+);
+CREATE INDEX revoked_jtis_expires_at ON revoked_jtis (expires_at);
+)sql"},
 };
 
 }  // namespace

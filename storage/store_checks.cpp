@@ -13,6 +13,22 @@ std::optional<StoreError> new_user(const std::string& email, const std::string& 
   return std::nullopt;
 }
 
+std::optional<StoreError> revoked_jti(const std::string& jti, const std::string& reason) {
+  auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; };
+  if (jti.empty() || jti.size() > k_max_jti_length)
+    return fail(Failure::invalid,
+                "jti must be 1-" + std::to_string(k_max_jti_length) + " characters");
+  if (std::any_of(jti.begin(), jti.end(), control))
+    return fail(Failure::invalid, "jti contains control characters");
+  if (reason.size() > k_max_revocation_reason_length)
+    return fail(
+        Failure::invalid,
+        "reason is longer than " + std::to_string(k_max_revocation_reason_length) + " characters");
+  if (std::any_of(reason.begin(), reason.end(), control))
+    return fail(Failure::invalid, "reason contains control characters");
+  return std::nullopt;
+}
+
 std::optional<StoreError> new_token(const NewToken& token) {
   if (auto problem = core::auth::check_token_name(token.name))
     return fail(Failure::invalid, *problem);

@@ -37,6 +37,18 @@ struct NewToken {
   std::optional<Time> expires_at;
 };
 
+// A JWT id refused until expires_at (the token's own exp; nullopt = kept for good). Rows whose
+// expires_at has passed are pruned: the token they name is refused as expired anyway.
+struct RevokedJti {
+  std::string jti;
+  std::optional<Time> expires_at;
+  std::string reason;
+  Time revoked_at{};
+};
+
+inline constexpr std::size_t k_max_jti_length = 256;
+inline constexpr std::size_t k_max_revocation_reason_length = 500;
+
 struct TokenFilter {
   std::optional<std::string> user_email;  // only this user's tokens
   bool include_inactive = false;          // also revoked and expired tokens
@@ -71,6 +83,16 @@ class TokenStore {
   // record shows, or by this process) less than k_usage_interval ago; the backends' UPDATE
   // repeats the check so concurrent processes write once too.
   Result<void> record_usage(const Token& token, Time now);
+
+  // --- revoked JWT ids (every replica reads the same table) ---
+  // Adds jti to the revoked list (invalid: empty or longer than k_max_jti_length). Revoking it
+  // again keeps the later expiry (nullopt = never) and the new reason. Prunes expired rows.
+  virtual Result<RevokedJti> revoke_jti(const std::string& jti, std::optional<Time> expires_at,
+                                        const std::string& reason, Time now) = 0;
+  // True while jti is listed and its expires_at (if any) is after now.
+  virtual Result<bool> is_jti_revoked(const std::string& jti, Time now) = 0;
+  // Deletes rows with expires_at <= now; returns how many.
+  virtual Result<std::size_t> prune_revoked_jtis(Time now) = 0;
 
   // Readiness probe: one round trip.
   virtual Result<void> ping() = 0;

@@ -61,6 +61,9 @@ const std::vector<DescriptorRule>& descriptor_rules() {
       {"content", S::error, "a malformed content block"},
       {"unknown-placeholder", S::error, "a {placeholder} that names no declared parameter"},
       {"unknown-upstream", S::error, "an http handler names an upstream that is not configured"},
+      {"http-header", S::error,
+       "an http handler sets a header mcpd sets itself (Authorization, Host, Content-Length, "
+       "Transfer-Encoding, Connection, X-MCP-User, X-Correlation-ID)"},
       {"missing-file", S::error,
        "a path that does not exist (descriptor, resource file, exec "
        "cwd or program)"},

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <regex>
 
@@ -71,6 +72,25 @@ bool string_map(FileChecker& c, const json& spec, const std::string& pointer, st
   }
   out = *map;
   return ok;
+}
+
+// Headers mcpd sets itself: the upstream's credentials, the caller's identity and
+// correlation id, and HTTP framing. A descriptor must not replace them.
+void check_reserved_headers(FileChecker& c, const json& headers, const std::string& at) {
+  static constexpr std::array<std::string_view, 7> k_reserved = {
+      "authorization", "host",       "content-length",  "transfer-encoding",
+      "connection",    "x-mcp-user", "x-correlation-id"};
+  for (auto it = headers.begin(); it != headers.end(); ++it) {
+    std::string lower = it.key();
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (std::find(k_reserved.begin(), k_reserved.end(), lower) == k_reserved.end()) continue;
+    c.error(pointer_append(at, it.key()), "http-header",
+            "header '" + it.key() +
+                "' is set by mcpd (credentials come from the upstream's config; identity, "
+                "correlation id and framing from the call)",
+            Anchor::key);
+  }
 }
 
 // "command": argv strings; a program path (with '/') must exist and be executable, relative to
@@ -197,7 +217,8 @@ std::optional<HandlerSpec> load_http(FileChecker& c, const json& spec, const std
       c.error(pointer_append(ptr, "path"), "handler", "'path' must start with '/'");
   }
   string_map(c, spec, ptr, "query", http.query, false);
-  string_map(c, spec, ptr, "headers", http.headers, true);
+  if (string_map(c, spec, ptr, "headers", http.headers, true))
+    check_reserved_headers(c, http.headers, pointer_append(ptr, "headers"));
   if (auto it = spec.find("body"); it != spec.end()) http.body = *it;
   if (const json* retry = c.member(spec, ptr, "retry", Kind::boolean, "handler"))
     http.retry = retry->get<bool>();

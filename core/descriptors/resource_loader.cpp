@@ -64,6 +64,28 @@ bool match_parts(const std::vector<loader::UriTemplatePart>& parts, std::size_t 
   return false;
 }
 
+// RFC 6570 simple expansion percent-encodes what is not unreserved, so a matched value is
+// decoded back ("a%20b" -> "a b"); a malformed escape stays as it is. Users of the value guard
+// what a decoded '/' or NUL could do (file sources refuse them).
+std::string percent_decode(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<json> ResourceTemplateDef::match(const std::string& uri) const {
@@ -72,6 +94,7 @@ std::optional<json> ResourceTemplateDef::match(const std::string& uri) const {
   if (!parts) return std::nullopt;
   json values = json::object();
   if (!match_parts(*parts, 0, uri, 0, values)) return std::nullopt;
+  for (auto& value : values) value = percent_decode(value.get<std::string>());
   return values;
 }
 

@@ -81,8 +81,10 @@ class Rewriter {
     if (depth > k_max_depth) return fail(pointer, "the schema is nested too deeply");
     if (!schema.is_object()) return true;  // boolean schemas; the meta-schema refused the rest
     for (auto it = schema.begin(); it != schema.end(); ++it) {
+      const Slot slot = keyword_slot(it.key(), *it);
+      if (slot == Slot::none) continue;  // most keywords: no pointer to build
       std::string at = pointer_append(pointer, it.key());
-      switch (keyword_slot(it.key(), *it)) {
+      switch (slot) {
         case Slot::schema:
           if (!node(*it, at, depth + 1)) return false;
           break;
@@ -220,11 +222,12 @@ class Rewriter {
   bool m_uses_pattern_properties = false;
 };
 
-// Every "$ref" must be local and resolve.
+// Every "$ref" must be local and resolve. Counts the references it checked in `refs`.
 bool check_refs(const json& root, const json& schema, const std::string& pointer, int depth,
-                SchemaError& error) {
+                SchemaError& error, std::size_t& refs) {
   if (!schema.is_object() || depth > k_max_depth) return true;
   if (auto it = schema.find("$ref"); it != schema.end() && it->is_string()) {
+    ++refs;
     std::string ref = *it;
     std::string at = pointer_append(pointer, "$ref");
     std::string target;
@@ -254,18 +257,21 @@ bool check_refs(const json& root, const json& schema, const std::string& pointer
     }
   }
   for (auto it = schema.begin(); it != schema.end(); ++it) {
+    const Slot slot = keyword_slot(it.key(), *it);
+    if (slot == Slot::none) continue;
     std::string at = pointer_append(pointer, it.key());
-    switch (keyword_slot(it.key(), *it)) {
+    switch (slot) {
       case Slot::schema:
-        if (!check_refs(root, *it, at, depth + 1, error)) return false;
+        if (!check_refs(root, *it, at, depth + 1, error, refs)) return false;
         break;
       case Slot::schema_array:
         for (std::size_t i = 0; i < it->size(); ++i)
-          if (!check_refs(root, (*it)[i], pointer_append(at, i), depth + 1, error)) return false;
+          if (!check_refs(root, (*it)[i], pointer_append(at, i), depth + 1, error, refs))
+            return false;
         break;
       case Slot::schema_map:
         for (auto member = it->begin(); member != it->end(); ++member)
-          if (!check_refs(root, *member, pointer_append(at, member.key()), depth + 1, error))
+          if (!check_refs(root, *member, pointer_append(at, member.key()), depth + 1, error, refs))
             return false;
         break;
       case Slot::none:
@@ -295,8 +301,10 @@ class CycleFinder {
     if (m_cycle || !schema.is_object() || depth > k_max_depth) return;
     if (m_state[pointer] == 0) search(schema, pointer);
     for (auto it = schema.begin(); it != schema.end() && !m_cycle; ++it) {
+      const Slot slot = keyword_slot(it.key(), *it);
+      if (slot == Slot::none) continue;
       std::string at = pointer_append(pointer, it.key());
-      switch (keyword_slot(it.key(), *it)) {
+      switch (slot) {
         case Slot::schema:
           walk(*it, at, depth + 1);
           break;
@@ -486,11 +494,13 @@ RewriteResult rewrite_for_valijson(const json& schema, SchemaError& error) {
   auto dialect = dialect_of(schema, error);
   if (!dialect) return result;
   // References are checked on the document as written, so that errors point where they are.
-  if (!check_refs(schema, schema, "", 0, error)) return result;
+  std::size_t refs = 0;
+  if (!check_refs(schema, schema, "", 0, error, refs)) return result;
   result.document = schema;
   Rewriter rewriter(*dialect, error);
   if (!rewriter.node(result.document, "", 0)) return result;
-  if (auto cycle = CycleFinder(result.document).find()) {
+  // Without a reference a schema cannot apply itself again: skip the search (most schemas).
+  if (auto cycle = refs == 0 ? std::nullopt : CycleFinder(result.document).find()) {
     error = {
         "circular reference: the schema applies itself to the same value without going "
         "into a property or an item",

@@ -37,6 +37,7 @@ constexpr std::array k_rules{
     RuleInfo{"content", "Content block is malformed"},
     RuleInfo{"unknown-placeholder", "Placeholder names no declared parameter"},
     RuleInfo{"unknown-upstream", "http handler names an upstream that is not configured"},
+    RuleInfo{"http-header", "http handler sets a header that mcpd sets itself"},
     RuleInfo{"resource", "Resource is malformed or has not exactly one source"},
     RuleInfo{"resource-template", "Resource template is malformed"},
     RuleInfo{"prompt", "Prompt is malformed"},

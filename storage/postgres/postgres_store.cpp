@@ -140,6 +140,10 @@ class PostgresStore final : public TokenStore {
   Result<std::vector<Token>> list_tokens(const TokenFilter& filter) override;
   Result<Token> revoke_token(std::int64_t id) override;
   Result<TokenWithUser> find_by_hash(const std::string& hash) override;
+  Result<RevokedJti> revoke_jti(const std::string& jti, std::optional<Time> expires_at,
+                                const std::string& reason, Time now) override;
+  Result<bool> is_jti_revoked(const std::string& jti, Time now) override;
+  Result<std::size_t> prune_revoked_jtis(Time now) override;
   Result<void> ping() override;
   Result<int> schema_version() override;
 
@@ -402,6 +406,46 @@ Result<void> PostgresStore::write_last_used(std::int64_t token_id, Time now) {
         "(last_used_at IS NULL OR last_used_at <= $3)",
         codec::to_db(now), token_id, codec::to_db(now - k_usage_interval));
     return {};
+  });
+}
+
+Result<RevokedJti> PostgresStore::revoke_jti(const std::string& jti, std::optional<Time> expires_at,
+                                             const std::string& reason, Time now) {
+  if (auto invalid = checks::revoked_jti(jti, reason)) return *invalid;
+  return with_connection("revoke jti", [&](pqxx::connection& c) -> Result<RevokedJti> {
+    pqxx::work tx(c);
+    tx.exec_params("DELETE FROM revoked_jtis WHERE expires_at <= $1", codec::to_db(now));
+    // A second revocation never shortens the first: the later expiry wins, NULL (never) most.
+    const auto row = tx.exec_params1(
+        "INSERT INTO revoked_jtis (jti, expires_at, reason, revoked_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (jti) DO UPDATE SET expires_at = CASE WHEN excluded.expires_at IS NULL OR "
+        "revoked_jtis.expires_at IS NULL THEN NULL ELSE GREATEST(excluded.expires_at, "
+        "revoked_jtis.expires_at) END, reason = excluded.reason, revoked_at = excluded.revoked_at "
+        "RETURNING jti, expires_at, reason, revoked_at",
+        jti, codec::to_db(expires_at), reason, codec::to_db(now));
+    RevokedJti revoked{row[0].as<std::string>(), optional_time(row[1]), row[2].as<std::string>(),
+                       codec::from_db(row[3].as<long>())};
+    tx.commit();
+    return revoked;
+  });
+}
+
+Result<bool> PostgresStore::is_jti_revoked(const std::string& jti, Time now) {
+  return with_connection("check jti", [&](pqxx::connection& c) -> Result<bool> {
+    pqxx::nontransaction tx(c);
+    const auto rows = tx.exec_params(
+        "SELECT 1 FROM revoked_jtis WHERE jti = $1 AND (expires_at IS NULL OR expires_at > $2)",
+        jti, codec::to_db(now));
+    return !rows.empty();
+  });
+}
+
+Result<std::size_t> PostgresStore::prune_revoked_jtis(Time now) {
+  return with_connection("prune revoked jtis", [&](pqxx::connection& c) -> Result<std::size_t> {
+    pqxx::nontransaction tx(c);
+    const auto removed =
+        tx.exec_params("DELETE FROM revoked_jtis WHERE expires_at <= $1", codec::to_db(now));
+    return static_cast<std::size_t>(removed.affected_rows());
   });
 }
 

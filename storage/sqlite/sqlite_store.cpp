@@ -144,6 +144,10 @@ class SqliteStore final : public TokenStore {
   Result<std::vector<Token>> list_tokens(const TokenFilter& filter) override;
   Result<Token> revoke_token(std::int64_t id) override;
   Result<TokenWithUser> find_by_hash(const std::string& hash) override;
+  Result<RevokedJti> revoke_jti(const std::string& jti, std::optional<Time> expires_at,
+                                const std::string& reason, Time now) override;
+  Result<bool> is_jti_revoked(const std::string& jti, Time now) override;
+  Result<std::size_t> prune_revoked_jtis(Time now) override;
   Result<void> ping() override;
   Result<int> schema_version() override;
 
@@ -377,6 +381,63 @@ Result<void> SqliteStore::write_last_used(std::int64_t token_id, Time now) {
     update.exec();
     tx.commit();
     return {};
+  });
+}
+
+Result<RevokedJti> SqliteStore::revoke_jti(const std::string& jti, std::optional<Time> expires_at,
+                                           const std::string& reason, Time now) {
+  if (auto invalid = checks::revoked_jti(jti, reason)) return *invalid;
+  return with_connection("revoke jti", [&](Connection& c) -> Result<RevokedJti> {
+    SQLite::Transaction tx(c.db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement prune(c.db, "DELETE FROM revoked_jtis WHERE expires_at <= ?");
+    prune.bind(1, static_cast<int64_t>(codec::to_db(now)));
+    prune.exec();
+    // A second revocation never shortens the first: the later expiry wins, NULL (never) most.
+    SQLite::Statement upsert(
+        c.db,
+        "INSERT INTO revoked_jtis (jti, expires_at, reason, revoked_at) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (jti) DO UPDATE SET expires_at = CASE WHEN excluded.expires_at IS NULL OR "
+        "revoked_jtis.expires_at IS NULL THEN NULL ELSE MAX(excluded.expires_at, "
+        "revoked_jtis.expires_at) END, reason = excluded.reason, revoked_at = excluded.revoked_at");
+    upsert.bind(1, jti);
+    bind_optional(upsert, 2, codec::to_db(expires_at));
+    upsert.bind(3, reason);
+    upsert.bind(4, static_cast<int64_t>(codec::to_db(now)));
+    upsert.exec();
+    SQLite::Statement query(
+        c.db, "SELECT jti, expires_at, reason, revoked_at FROM revoked_jtis WHERE jti = ?");
+    query.bind(1, jti);
+    if (!query.executeStep()) return fail(Failure::unavailable, "revoke jti: row vanished");
+    RevokedJti revoked{query.getColumn(0).getString(), optional_time(query.getColumn(1)),
+                       query.getColumn(2).getString(),
+                       codec::from_db(query.getColumn(3).getInt64())};
+    query.reset();
+    tx.commit();
+    return revoked;
+  });
+}
+
+Result<bool> SqliteStore::is_jti_revoked(const std::string& jti, Time now) {
+  return with_connection("check jti", [&](Connection& c) -> Result<bool> {
+    SQLite::Statement query(c.db,
+                            "SELECT 1 FROM revoked_jtis WHERE jti = ? AND "
+                            "(expires_at IS NULL OR expires_at > ?)");
+    query.bind(1, jti);
+    query.bind(2, static_cast<int64_t>(codec::to_db(now)));
+    const bool revoked = query.executeStep();
+    query.reset();
+    return revoked;
+  });
+}
+
+Result<std::size_t> SqliteStore::prune_revoked_jtis(Time now) {
+  return with_connection("prune revoked jtis", [&](Connection& c) -> Result<std::size_t> {
+    SQLite::Transaction tx(c.db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement prune(c.db, "DELETE FROM revoked_jtis WHERE expires_at <= ?");
+    prune.bind(1, static_cast<int64_t>(codec::to_db(now)));
+    const int removed = prune.exec();
+    tx.commit();
+    return static_cast<std::size_t>(removed);
   });
 }
 

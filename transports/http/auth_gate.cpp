@@ -3,10 +3,40 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 
 namespace mcpd::transports::http {
 
 namespace net = boost::asio;
+
+std::string_view url_path(std::string_view url) {
+  const auto scheme = url.find("://");
+  const auto start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const auto slash = url.find_first_of("/?", start);
+  if (slash == std::string_view::npos || url[slash] == '?') return "/";
+  return url.substr(slash, url.find('?', slash) - slash);
+}
+
+std::string resource_metadata_url(std::string_view resource) {
+  const auto scheme = resource.find("://");
+  const auto start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const auto slash = resource.find_first_of("/?", start);
+  std::string url(resource.substr(0, slash));
+  url += k_resource_metadata_path;
+  const std::string_view path = url_path(resource);
+  if (path != "/") url += path;
+  return url;
+}
+
+nlohmann::json resource_metadata_document(const core::ProtectedResource& metadata,
+                                          const std::string& resource) {
+  nlohmann::json document = {{"resource", resource}};
+  if (!metadata.authorization_servers.empty())
+    document["authorization_servers"] = metadata.authorization_servers;
+  document["bearer_methods_supported"] = {"header"};
+  if (!metadata.resource_name.empty()) document["resource_name"] = metadata.resource_name;
+  return document;
+}
 
 Response too_many_requests(std::uint32_t retry_after_seconds, std::string message) {
   Response response = error_body(429, "rate_limited", std::move(message));
@@ -22,7 +52,37 @@ AuthGate::AuthGate(bool require_auth, std::shared_ptr<core::Authenticator> authe
       m_limiter(limiter),
       m_failure_limiter(failure_limiter),
       m_metrics(metrics),
-      m_pool(pool) {}
+      m_pool(pool) {
+  if (m_require && m_authenticator) m_resource = m_authenticator->protected_resource();
+}
+
+std::string AuthGate::resource_for(const IncomingRequest& request) const {
+  if (!m_resource) return {};
+  if (!m_resource->resource.empty()) return m_resource->resource;
+  const auto proto = request.header("X-Forwarded-Proto");
+  const bool https = proto && (*proto == "https" || *proto == "HTTPS");
+  const auto host = request.header("Host");
+  std::string authority = host ? std::string(*host) : std::string();
+  if (authority.empty() || !parse_host(authority)) {
+    // No usable Host (HTTP/1.0): the listener's own address.
+    authority = request.listener ? request.listener->address : std::string("localhost");
+  }
+  return std::string(https ? "https://" : "http://") + authority + "/mcp";
+}
+
+Response AuthGate::challenge(const IncomingRequest& request, bool credential_given,
+                             std::string_view description) const {
+  Response response = unauthorized(credential_given, description);
+  if (!m_resource) return response;
+  std::erase_if(response.headers, [](const Header& header) {
+    return boost::beast::iequals(header.first, "WWW-Authenticate");
+  });
+  std::string value = "Bearer realm=\"mcpd\", resource_metadata=\"" +
+                      resource_metadata_url(resource_for(request)) + "\"";
+  if (credential_given) value += ", error=\"invalid_token\"";
+  response.set("WWW-Authenticate", std::move(value));
+  return response;
+}
 
 std::string AuthGate::owner_of(const core::Identity& identity) {
   return identity.user.value_or("") + "\n" + identity.token_name.value_or("");
@@ -57,40 +117,49 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
 
   const Bearer bearer = parse_bearer(request->header("Authorization"));
   if (bearer.status == Bearer::Status::missing) {
-    failed(exchange, peer, "missing", unauthorized(false, "a bearer token is required"));
+    failed(exchange, peer, "missing", challenge(*request, false, "a bearer token is required"));
     return;
   }
   if (bearer.status == Bearer::Status::malformed) {
     failed(exchange, peer, "malformed",
-           unauthorized(true, "expected Authorization: Bearer <token>"));
+           challenge(*request, true, "expected Authorization: Bearer <token>"));
     return;
   }
 
-  // The lookup may reach storage: off the I/O thread, then back on the connection's strand.
+  // A fresh cached answer (the usual case for a busy client) is decided here, on the strand;
+  // only a miss may reach storage, off the I/O thread and then back on the connection's strand.
+  if (auto outcome = m_authenticator->try_cached(bearer.token)) {
+    conclude(exchange, *request, std::move(*outcome), next);
+    return;
+  }
   net::post(m_pool, [this, exchange, request, token = std::string(bearer.token),
                      next = std::move(next)]() mutable {
     core::AuthOutcome outcome = m_authenticator->authenticate(token);
     net::post(exchange->executor(), [this, exchange, request, outcome = std::move(outcome),
                                      next = std::move(next)]() mutable {
-      if (outcome.identity) {
-        Caller caller;
-        caller.owner = owner_of(*outcome.identity);
-        caller.rate_key = "token:" + caller.owner;
-        caller.identity = std::move(*outcome.identity);
-        admit(exchange, std::move(caller), next);
-      } else if (outcome.storage_unavailable) {
-        if (m_metrics)
-          m_metrics->auth_failure(outcome.reason.empty() ? "unavailable" : outcome.reason);
-        Response response =
-            error_body(503, "unavailable", "authentication storage is unavailable; retry later");
-        response.set("Retry-After", "5");
-        exchange->respond(std::move(response));
-      } else {
-        const std::string reason = outcome.reason.empty() ? "invalid" : outcome.reason;
-        failed(exchange, request->client, reason, unauthorized(true, "invalid or expired token"));
-      }
+      conclude(exchange, *request, std::move(outcome), next);
     });
   });
+}
+
+void AuthGate::conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
+                        core::AuthOutcome outcome, const std::function<void(Caller)>& next) {
+  if (outcome.identity) {
+    Caller caller;
+    caller.owner = owner_of(*outcome.identity);
+    caller.rate_key = "token:" + caller.owner;
+    caller.identity = std::move(*outcome.identity);
+    admit(exchange, std::move(caller), next);
+  } else if (outcome.storage_unavailable) {
+    if (m_metrics) m_metrics->auth_failure(outcome.reason.empty() ? "unavailable" : outcome.reason);
+    Response response =
+        error_body(503, "unavailable", "authentication storage is unavailable; retry later");
+    response.set("Retry-After", "5");
+    exchange->respond(std::move(response));
+  } else {
+    const std::string reason = outcome.reason.empty() ? "invalid" : outcome.reason;
+    failed(exchange, request.client, reason, challenge(request, true, "invalid or expired token"));
+  }
 }
 
 void AuthGate::failed(const std::shared_ptr<Exchange>& exchange, const std::string& peer,

@@ -1,13 +1,17 @@
 #pragma once
 // Who is calling, and may they: the bearer credential (Authorization header only; a credential
-// in the query string is refused and never used), the Authenticator (off the I/O threads: a
-// cache miss reaches storage), the per-address limiter of failed attempts, and the per-client
-// rate limit (the token, else the address). Storage trouble fails closed with 503.
+// in the query string is refused and never used), the Authenticator (its cached answers
+// inline, a cache miss off the I/O threads since it reaches storage), the per-address limiter of
+// failed attempts, and the per-client rate limit (the token, else the address). Storage trouble
+// fails closed with 503.
 
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/authenticator.hpp"
 #include "core/metrics.hpp"
@@ -35,12 +39,24 @@ class AuthGate {
 
   bool required() const { return m_require; }
 
+  // RFC 9728 metadata when authentication is on and the authenticator offers it (JWT).
+  const std::optional<core::ProtectedResource>& protected_resource() const { return m_resource; }
+  // This server's resource identifier as `request` reached it: the configured one, else
+  // <scheme>://<Host>/mcp (https when X-Forwarded-Proto says so). Empty without metadata.
+  std::string resource_for(const IncomingRequest& request) const;
+
   // "user\ntoken-name": the identity a session is bound to.
   static std::string owner_of(const core::Identity& identity);
 
  private:
   void failed(const std::shared_ptr<Exchange>& exchange, const std::string& peer,
               std::string_view reason, Response response);
+  // 401 whose challenge also names the resource metadata (RFC 9728 §5.1) when there is some.
+  Response challenge(const IncomingRequest& request, bool credential_given,
+                     std::string_view description) const;
+  // Acts on the authenticator's answer, on the exchange's strand.
+  void conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
+                core::AuthOutcome outcome, const std::function<void(Caller)>& next);
   void admit(const std::shared_ptr<Exchange>& exchange, Caller caller,
              const std::function<void(Caller)>& next);
 
@@ -50,9 +66,24 @@ class AuthGate {
   core::RateLimiter& m_failure_limiter;
   core::Metrics* m_metrics;
   boost::asio::thread_pool& m_pool;
+  std::optional<core::ProtectedResource> m_resource;
 };
 
 // 429 with Retry-After.
 Response too_many_requests(std::uint32_t retry_after_seconds, std::string message);
+
+// --- RFC 9728 protected resource metadata ---
+
+inline constexpr std::string_view k_resource_metadata_path =
+    "/.well-known/oauth-protected-resource";
+
+// Where a resource's metadata lives (RFC 9728 §3.1): the well-known path inserted between the
+// authority and the path, e.g. https://h/mcp -> https://h/.well-known/oauth-protected-resource/mcp.
+std::string resource_metadata_url(std::string_view resource);
+// The path part of an absolute URL ("/" when it has none).
+std::string_view url_path(std::string_view url);
+// {"resource", "authorization_servers", "bearer_methods_supported", "resource_name"}.
+nlohmann::json resource_metadata_document(const core::ProtectedResource& metadata,
+                                          const std::string& resource);
 
 }  // namespace mcpd::transports::http

@@ -1,5 +1,6 @@
 // Around every request: correlation id, Host and Origin checks, CORS, routing (404/405),
-// preflight, then health/metrics directly or the MCP routes behind authentication.
+// preflight, then health/metrics and the RFC 9728 metadata directly or the MCP routes behind
+// authentication.
 
 #include <spdlog/spdlog.h>
 
@@ -95,6 +96,51 @@ void serve_authenticated(ServerContext& ctx, const std::shared_ptr<Exchange>& ex
   }
 }
 
+// GET /.well-known/oauth-protected-resource[/mcp] (RFC 9728), when JWT authentication is on:
+// public like the probes (no authentication, no rate limit).
+void serve_resource_metadata(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
+                             const IncomingRequest& request, std::string_view method,
+                             std::string_view path) {
+  const auto& metadata = ctx.auth.protected_resource();
+  const std::string resource = ctx.auth.resource_for(request);
+  std::string_view suffix = path.substr(k_resource_metadata_path.size());
+  if (suffix.size() > 1 && suffix.back() == '/') suffix.remove_suffix(1);
+  const bool known = suffix.empty() || suffix == "/" || suffix == "/mcp" ||
+                     (url_path(resource) != "/" && suffix == url_path(resource));
+  if (!metadata || !known) {
+    exchange->respond(error_body(404, "not_found", "no such endpoint"));
+    return;
+  }
+  constexpr std::string_view allow = "GET, HEAD, OPTIONS";
+  if (method == "OPTIONS") {
+    Response response;
+    response.status = 204;
+    if (request.header("Origin") && request.header("Access-Control-Request-Method")) {
+      for (auto& header : preflight_headers(allow)) response.headers.push_back(std::move(header));
+    } else {
+      response.set("Allow", std::string(allow));
+    }
+    exchange->respond(std::move(response));
+    return;
+  }
+  if (method != "GET" && method != "HEAD") {
+    Response response = error_body(405, "method_not_allowed", "Method not allowed.");
+    response.set("Allow", std::string(allow));
+    exchange->respond(std::move(response));
+    return;
+  }
+  Response response = json_response(200, resource_metadata_document(*metadata, resource));
+  // A document derived from the request's Host must not be shared between hosts by caches.
+  response.set("Cache-Control", metadata->resource.empty() ? "no-store" : "public, max-age=300");
+  exchange->respond(std::move(response));
+}
+
+bool is_resource_metadata_path(std::string_view path) {
+  return path.substr(0, k_resource_metadata_path.size()) == k_resource_metadata_path &&
+         (path.size() == k_resource_metadata_path.size() ||
+          path[k_resource_metadata_path.size()] == '/');
+}
+
 }  // namespace
 
 void handle_request(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
@@ -113,6 +159,10 @@ void handle_request(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
   spdlog::debug("{} {} from {}", method, target.path, request->client);
 
   if (!check_host_and_origin(ctx, exchange, *request, match.route)) return;
+  if (is_resource_metadata_path(target.path)) {
+    serve_resource_metadata(ctx, exchange, *request, method, target.path);
+    return;
+  }
   if (!check_route(exchange, *request, match, method)) return;
   if (is_public_route(match.route)) {
     serve_probe(ctx, exchange, request, match.route);

@@ -330,6 +330,20 @@ TEST_CASE("an upstream key can come from a file", "[core][config]") {
   CHECK(s.upstreams.at("crm").auth_scheme == "Bearer");
 }
 
+TEST_CASE("an upstream key variable that is not set stops startup", "[core][config]") {
+  const json config = json::parse(
+      R"({"upstreams": {"crm": {"base_url": "http://crm.local", "api_key_env": "CRM_KEY"}}})");
+  CHECK(error_of([&] { from_config(config); }) ==
+        "upstreams.crm.api_key_env: the environment variable CRM_KEY is not set");
+  CHECK(error_of([&] { from_config(config, {{"CRM_KEY", ""}}); }) ==
+        "upstreams.crm.api_key_env: the environment variable CRM_KEY is not set");
+  CHECK(from_config(config, {{"CRM_KEY", "k1"}}).upstreams.at("crm").api_key == "k1");
+  // DJANGO_BASE_URL alone defines an upstream without a key.
+  CHECK(mcpd::core::load_settings({}, {{"DJANGO_BASE_URL", "http://api.local"}})
+            .upstreams.at("django")
+            .api_key.empty());
+}
+
 TEST_CASE("describe() masks secrets", "[core][config]") {
   const Settings s = mcpd::core::load_settings({}, {{"JWT_SECRET", std::string(40, 'z')},
                                                     {"DJANGO_BASE_URL", "https://api.example.com"},

@@ -454,7 +454,9 @@ TEST_CASE("template matching: variables never span '/'", "[core][descriptors]") 
   ResourceTemplateDef client;
   client.uri_template = "client://{client_id}";
   CHECK(client.match("client://42") == nlohmann::json{{"client_id", "42"}});
-  CHECK(client.match("client://a%20b") == nlohmann::json{{"client_id", "a%20b"}});
+  CHECK(client.match("client://a%20b") == nlohmann::json{{"client_id", "a b"}});
+  CHECK(client.match("client://a%2Fb%2") == nlohmann::json{{"client_id", "a/b%2"}});
+  CHECK(client.match("client://%zz%41") == nlohmann::json{{"client_id", "%zzA"}});
   CHECK_FALSE(client.match("client://"));
   CHECK_FALSE(client.match("client://42/orders"));
   CHECK_FALSE(client.match("other://42"));

@@ -512,3 +512,73 @@ TEST_CASE("IdentityProvider resolves MCPD_TOKEN and notices revocation", "[stora
   storage::IdentityProvider malformed(shared, "not-a-token", TokenHasher{});
   CHECK(malformed.resolve().invalid_reason == "malformed token");
 }
+
+TEST_CASE("revoked JWT ids: revoke, check, expire, prune", "[storage][contract][jwt]") {
+  Fixture f;
+  CHECK_FALSE(*f.store->is_jti_revoked("jwt-1", k_now));
+
+  auto revoked = f.store->revoke_jti("jwt-1", k_now + 3600s, "laptop stolen", k_now);
+  REQUIRE(revoked);
+  CHECK(revoked->jti == "jwt-1");
+  CHECK(revoked->expires_at == k_now + 3600s);
+  CHECK(revoked->reason == "laptop stolen");
+  CHECK(revoked->revoked_at == k_now);
+  CHECK(*f.store->is_jti_revoked("jwt-1", k_now));
+  CHECK(*f.store->is_jti_revoked("jwt-1", k_now + 3599s));
+  CHECK_FALSE(*f.store->is_jti_revoked("jwt-1", k_now + 3600s));  // the token expired anyway
+  CHECK_FALSE(*f.store->is_jti_revoked("jwt-2", k_now));
+  CHECK_FALSE(*f.store->is_jti_revoked("JWT-1", k_now));  // ids compare exactly
+
+  // Another process (replica) sees it at once.
+  auto other = f.open();
+  CHECK(*other->is_jti_revoked("jwt-1", k_now));
+
+  // Revoking again never shortens the entry; no expiry means kept for good.
+  REQUIRE(f.store->revoke_jti("jwt-1", k_now + 60s, "again", k_now));
+  CHECK(*f.store->is_jti_revoked("jwt-1", k_now + 3000s));
+  revoked = f.store->revoke_jti("jwt-1", std::nullopt, "for good", k_now);
+  REQUIRE(revoked);
+  CHECK_FALSE(revoked->expires_at);
+  CHECK(revoked->reason == "for good");
+  REQUIRE(f.store->revoke_jti("jwt-1", k_now + 60s, "", k_now));
+  CHECK(*f.store->is_jti_revoked("jwt-1", k_now + 3650 * 24h));
+
+  // Pruning removes only entries whose token has expired.
+  REQUIRE(f.store->revoke_jti("short", k_now + 10s, "", k_now));
+  REQUIRE(f.store->revoke_jti("long", k_now + 1000s, "", k_now));
+  auto pruned = f.store->prune_revoked_jtis(k_now + 10s);
+  REQUIRE(pruned);
+  CHECK(*pruned == 1);
+  CHECK(f.db->raw_long("SELECT COUNT(*) FROM revoked_jtis") == 2);  // jwt-1 (forever), long
+  // A revocation prunes what has expired by its time.
+  REQUIRE(f.store->revoke_jti("later", std::nullopt, "", k_now + 2000s));
+  CHECK(f.db->raw_long("SELECT COUNT(*) FROM revoked_jtis") == 2);  // jwt-1, later
+  CHECK(*f.store->prune_revoked_jtis(k_now + 5000s) == 0);
+}
+
+TEST_CASE("revoked JWT ids: bad input is refused", "[storage][contract][jwt]") {
+  Fixture f;
+  CHECK(f.store->revoke_jti("", std::nullopt, "", k_now).error().failure == Failure::invalid);
+  CHECK(f.store->revoke_jti(std::string(257, 'j'), std::nullopt, "", k_now).error().failure ==
+        Failure::invalid);
+  CHECK(f.store->revoke_jti("a\nb", std::nullopt, "", k_now).error().failure == Failure::invalid);
+  CHECK(f.store->revoke_jti("ok", std::nullopt, std::string(501, 'r'), k_now).error().failure ==
+        Failure::invalid);
+  CHECK(f.store->revoke_jti(std::string(256, 'j'), std::nullopt, "", k_now));
+  // Quotes and SQL in an id are only data.
+  const std::string nasty = "x'); DROP TABLE revoked_jtis; --";
+  REQUIRE(f.store->revoke_jti(nasty, std::nullopt, "it's \"quoted\"", k_now));
+  CHECK(*f.store->is_jti_revoked(nasty, k_now));
+}
+
+TEST_CASE("a version 1 database gains the revoked-jti table on open", "[storage][contract][jwt]") {
+  Fixture f;
+  f.store.reset();
+  // Back to the schema an older mcpd left behind.
+  f.db->raw_exec("DROP TABLE revoked_jtis");
+  f.db->raw_exec("DELETE FROM schema_version WHERE version >= 2");
+  auto reopened = f.open();
+  CHECK(*reopened->schema_version() == storage::latest_schema_version());
+  REQUIRE(reopened->revoke_jti("jwt-1", std::nullopt, "", k_now));
+  CHECK(*reopened->is_jti_revoked("jwt-1", k_now));
+}

@@ -272,3 +272,84 @@ TEST_CASE("worker threads share one authenticator", "[storage][auth]") {
   CHECK(wrong == std::vector<int>(4, 0));
   CHECK(auth.size() == 4);
 }
+
+// try_cached is what the HTTP transport asks on its I/O threads before it posts a lookup.
+TEST_CASE("try_cached answers from the cache only, never from storage", "[storage][auth]") {
+  Fixture f;
+  auto auth = f.authenticator();
+  const auto token = f.issue();
+
+  // Refusals that need no storage are answered inline and take no cache slot.
+  CHECK(auth.try_cached("")->reason == "missing");
+  CHECK(auth.try_cached("garbage")->reason == "malformed");
+  CHECK(auth.try_cached(with_typo(token.plaintext))->reason == "malformed");
+  CHECK(auth.size() == 0);
+
+  // A miss says nothing rather than reaching storage.
+  CHECK_FALSE(auth.try_cached(token.plaintext));
+  CHECK(auth.size() == 0);
+
+  // A hit returns what authenticate() stored, even once storage has changed...
+  REQUIRE(auth.authenticate(token.plaintext).identity);
+  REQUIRE(f.store->revoke_token(token.token.id));
+  f.now += 1999ms;
+  const auto hit = auth.try_cached(token.plaintext);
+  REQUIRE(hit);
+  REQUIRE(hit->identity);
+  CHECK(hit->identity->token_name == token.token.name);
+  // ...but only for the TTL: then it is a miss, and the lookup finds the revocation.
+  f.now += 1ms;
+  CHECK_FALSE(auth.try_cached(token.plaintext));
+  CHECK(auth.authenticate(token.plaintext).reason == "revoked");
+  const auto refused = auth.try_cached(token.plaintext);
+  REQUIRE(refused);
+  CHECK(refused->reason == "revoked");
+  CHECK_FALSE(refused->identity);
+}
+
+TEST_CASE("try_cached never serves a success past the token's expiry", "[storage][auth]") {
+  Fixture f;
+  auto auth = f.authenticator();
+  const auto token = f.issue({}, 1);
+  REQUIRE(token.token.expires_at);
+  f.now = *token.token.expires_at - 1s;
+  REQUIRE(auth.authenticate(token.plaintext).identity);
+  CHECK(auth.try_cached(token.plaintext));
+  f.now = *token.token.expires_at;  // within the TTL, past the expiry
+  CHECK_FALSE(auth.try_cached(token.plaintext));
+}
+
+TEST_CASE("try_cached does not remember storage failures", "[storage][auth]") {
+  Fixture f;
+  auto auth = f.authenticator();
+  const auto token = f.issue();
+  f.break_storage();
+  CHECK(auth.authenticate(token.plaintext).storage_unavailable);
+  CHECK_FALSE(auth.try_cached(token.plaintext));
+  f.repair_storage();
+  CHECK(auth.authenticate(token.plaintext).identity);
+  CHECK(auth.try_cached(token.plaintext));
+}
+
+TEST_CASE("try_cached readers and writers share the cache across threads", "[storage][auth]") {
+  Fixture f;
+  auto auth = f.authenticator();
+  const auto token = f.issue();
+  REQUIRE(auth.authenticate(token.plaintext).identity);
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        if (t % 2 == 0) {
+          const auto hit = auth.try_cached(token.plaintext);
+          if (!hit || !hit->identity) ++wrong[t];
+        } else if (auth.authenticate(core::auth::generate_token()).reason != "unknown") {
+          ++wrong[t];
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(wrong == std::vector<int>(4, 0));
+}
