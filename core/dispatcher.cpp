@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <unordered_map>
+#include <variant>
 
 #include "core/dispatcher_internal.hpp"
 #include "core/log.hpp"
@@ -293,6 +294,20 @@ bool Dispatcher::may_block(const json& message) {
   const auto method = message.find("method");
   return method != message.end() && method->is_string() &&
          (*method == "tools/call" || *method == "resources/read");
+}
+
+bool Dispatcher::blocks(const json& message) const {
+  if (message.is_array())
+    return std::any_of(message.begin(), message.end(),
+                       [this](const json& element) { return blocks(element); });
+  if (!may_block(message)) return false;
+  const auto& method = message["method"].get_ref<const std::string&>();
+  const auto params = message.find("params");
+  if (method != "tools/call" || params == message.end() || !params->is_object()) return true;
+  const auto name = params->find("name");
+  if (name == params->end() || !name->is_string()) return false;  // refused at once
+  const ToolDef* tool = m_catalog->find_tool(name->get_ref<const std::string&>());
+  return tool && !std::holds_alternative<StaticHandlerSpec>(tool->handler);  // unknown: refused
 }
 
 }  // namespace mcpd::core

@@ -31,8 +31,8 @@ inline const std::vector<std::string>& supported_protocol_versions() {
 struct ServerInfo {
   std::string name = "mcpd";
   std::string version = MCPD_VERSION;
-  std::string title;          // optional
-  std::string instructions;   // optional; sent in the initialize result
+  std::string title;         // optional
+  std::string instructions;  // optional; sent in the initialize result
 };
 
 struct DispatcherOptions {
@@ -64,6 +64,10 @@ class Dispatcher {
   // True when handling `message` may take long (tools/call, a handler-backed resources/read,
   // a batch containing one): run it off the reader/I/O thread. Everything else is quick.
   static bool may_block(const json& message);
+  // may_block() knowing the catalog: a tools/call of a tool with a static handler is quick
+  // (substitution and schema checks), so transports answer it where it arrived, without a
+  // hop to a worker thread and back.
+  bool blocks(const json& message) const;
 
   void set_observer(std::shared_ptr<CallObserver> observer) { m_observer = std::move(observer); }
   const Catalog& catalog() const { return *m_catalog; }

@@ -1,15 +1,17 @@
 #include "core/log.hpp"
 
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/sink.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
 
 namespace mcpd::core::log {
@@ -38,43 +40,140 @@ std::string_view level_name(spdlog::level::level_enum level) {
   }
 }
 
-std::string iso_utc(spdlog::log_clock::time_point time) {
+void append(spdlog::memory_buf_t& dest, std::string_view text) {
+  dest.append(text.data(), text.data() + text.size());
+}
+
+// "2025-01-31T12:00:00.123Z". The date part changes once a second: each thread keeps its last.
+void append_iso_utc(spdlog::log_clock::time_point time, spdlog::memory_buf_t& dest) {
   const auto since_epoch = time.time_since_epoch();
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  thread_local std::time_t cached_second = -1;
+  thread_local std::array<char, 24> cached{};
+  thread_local std::size_t cached_size = 0;
   const std::time_t t = seconds.count();
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::array<char, 40> buffer{};
-  const auto n = std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::array<char, 8> ms{};
-  std::snprintf(ms.data(), ms.size(), ".%03dZ", static_cast<int>(millis));
-  return std::string(buffer.data(), n) + ms.data();
+  if (t != cached_second) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    cached_size = std::strftime(cached.data(), cached.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = t;
+  }
+  dest.append(cached.data(), cached.data() + cached_size);
+  const char ms[] = {'.', static_cast<char>('0' + millis / 100),
+                     static_cast<char>('0' + millis / 10 % 10),
+                     static_cast<char>('0' + millis % 10), 'Z'};
+  dest.append(ms, ms + sizeof ms);
 }
 
+// Length of the valid UTF-8 sequence at text[i], or 0 when it is not one.
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return length;
+}
+
+// A JSON string literal; invalid UTF-8 becomes U+FFFD (a log line must never fail).
+void append_json_string(std::string_view text, spdlog::memory_buf_t& dest) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  dest.push_back('"');
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const std::size_t length = utf8_sequence(text, i);
+      if (length == 0) {
+        static constexpr std::string_view k_replacement = "\xEF\xBF\xBD";
+        append(dest, k_replacement);
+        ++i;
+      } else {
+        dest.append(text.data() + i, text.data() + i + length);
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        append(dest, "\\\"");
+        break;
+      case '\\':
+        append(dest, "\\\\");
+        break;
+      case '\n':
+        append(dest, "\\n");
+        break;
+      case '\r':
+        append(dest, "\\r");
+        break;
+      case '\t':
+        append(dest, "\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          const char escaped[] = {'\\', 'u', '0', '0', k_hex[c >> 4], k_hex[c & 0xf]};
+          dest.append(escaped, escaped + sizeof escaped);
+        } else {
+          dest.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  dest.push_back('"');
+}
+
+// Writes the line straight into spdlog's buffer: the service logs a line per tool call, and a
+// JSON document built per line (a map, its strings, a dump) would be an allocation storm.
 class JsonFormatter final : public spdlog::formatter {
  public:
-  JsonFormatter(std::string version, std::string environment)
-      : m_version(std::move(version)), m_environment(std::move(environment)) {}
+  JsonFormatter(std::string version, std::string environment) {
+    // The constant tail of every line, escaped once.
+    spdlog::memory_buf_t tail;
+    append(tail, ",\"service\":\"mcpd\",\"version\":");
+    append_json_string(version, tail);
+    append(tail, ",\"environment\":");
+    append_json_string(environment, tail);
+    append(tail, ",\"correlation_id\":");
+    m_tail.assign(tail.data(), tail.size());
+    m_version = std::move(version);
+    m_environment = std::move(environment);
+  }
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    nlohmann::ordered_json line;
-    line["timestamp"] = iso_utc(msg.time);
-    line["level"] = level_name(msg.level);
-    line["logger"] = std::string_view(msg.logger_name.data(), msg.logger_name.size());
-    line["message"] = std::string_view(msg.payload.data(), msg.payload.size());
-    line["service"] = "mcpd";
-    line["version"] = m_version;
-    line["environment"] = m_environment;
+    append(dest, "{\"timestamp\":\"");
+    append_iso_utc(msg.time, dest);
+    append(dest, "\",\"level\":\"");
+    append(dest, level_name(msg.level));
+    append(dest, "\",\"logger\":");
+    append_json_string(std::string_view(msg.logger_name.data(), msg.logger_name.size()), dest);
+    append(dest, ",\"message\":");
+    append_json_string(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+    append(dest, m_tail);
     if (t_correlation_id)
-      line["correlation_id"] = *t_correlation_id;
+      append_json_string(*t_correlation_id, dest);
     else
-      line["correlation_id"] = nullptr;
-    // Invalid UTF-8 in a message must not throw inside the logger.
-    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    dest.append(text.data(), text.data() + text.size());
-    dest.push_back('\n');
+      append(dest, "null");
+    append(dest, "}\n");
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -84,6 +183,7 @@ class JsonFormatter final : public spdlog::formatter {
  private:
   std::string m_version;
   std::string m_environment;
+  std::string m_tail;
 };
 
 // %* in the text pattern: " [cid=…]" while a correlation id is bound.
@@ -104,8 +204,55 @@ class CorrelationFlag final : public spdlog::custom_flag_formatter {
 
 std::mutex g_setup_mutex;
 
-std::shared_ptr<spdlog::sinks::stderr_sink_mt> stderr_sink() {
-  static auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+// Standard error, one write(2) per line, formatted outside any lock. spdlog's stderr_sink_mt
+// formats and writes under one mutex and flushes after every line: with a line per tool call
+// that lock serialized the HTTP server's threads. Whole-line write(2)s do not interleave (a
+// pipe up to PIPE_BUF, a regular file, the journal's stream socket), and nothing is buffered,
+// so there is nothing to flush. The JSON formatter is stateless; spdlog's pattern formatter
+// (text, for terminals) caches the time and is used under a mutex.
+class StderrSink final : public spdlog::sinks::sink {
+ public:
+  void log(const spdlog::details::log_msg& msg) override {
+    thread_local spdlog::memory_buf_t line;
+    line.clear();
+    const auto current = m_current.load();
+    if (current->thread_safe) {
+      current->formatter->format(msg, line);
+    } else {
+      std::lock_guard lock(m_format_mutex);
+      current->formatter->format(msg, line);
+    }
+    const char* data = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+      const ssize_t n = ::write(STDERR_FILENO, data, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // nowhere to report it
+      data += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
+  void flush() override {}
+  void set_pattern(const std::string& pattern) override {
+    set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern));
+  }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    const bool thread_safe = dynamic_cast<const JsonFormatter*>(formatter.get()) != nullptr;
+    m_current.store(std::make_shared<const Current>(Current{std::move(formatter), thread_safe}));
+  }
+
+ private:
+  struct Current {
+    std::unique_ptr<spdlog::formatter> formatter;
+    bool thread_safe;
+  };
+  std::atomic<std::shared_ptr<const Current>> m_current{std::make_shared<const Current>(
+      Current{std::make_unique<spdlog::pattern_formatter>(), false})};
+  std::mutex m_format_mutex;
+};
+
+std::shared_ptr<StderrSink> stderr_sink() {
+  static auto sink = std::make_shared<StderrSink>();
   return sink;
 }
 

@@ -152,7 +152,7 @@ void Exchange::notify_closed() {
 
 // --- Connection ---
 
-Connection::Connection(tcp::socket socket, std::shared_ptr<const ListenerInfo> listener,
+Connection::Connection(Socket socket, std::shared_ptr<const ListenerInfo> listener,
                        const ConnectionLimits& limits, RequestHandler handler,
                        StatusObserver observer)
     : m_socket(std::move(socket)),
@@ -413,7 +413,7 @@ void Connection::do_write() {
   }
   m_write_timer.expires_after(m_limits.write_timeout);
   m_write_timer.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->m_write_timer.expiry() > net::steady_timer::clock_type::now()) return;
+    if (ec || self->m_write_timer.expiry() > Timer::clock_type::now()) return;
     self->close("write timeout");
   });
   net::async_write(m_socket, buffers, [self = shared_from_this()](error_code ec, std::size_t n) {
@@ -441,7 +441,7 @@ void Connection::on_write(error_code ec, std::size_t) {
 void Connection::arm_read_deadline(std::chrono::milliseconds d) {
   m_read_timer.expires_after(d);
   m_read_timer.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->m_read_timer.expiry() > net::steady_timer::clock_type::now()) return;
+    if (ec || self->m_read_timer.expiry() > Timer::clock_type::now()) return;
     if (self->m_state == State::waiting || self->m_state == State::reading ||
         self->m_state == State::draining)
       self->close("read timeout");

@@ -9,6 +9,7 @@
 // completes with one response, or with a stream (text/event-stream, chunked) that ends later.
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -30,7 +31,12 @@ namespace mcpd::transports::http {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using Executor = net::any_io_executor;
+// Each connection's strand, as a concrete type: a type-erased any_io_executor is copied (and
+// allocated) by every async operation and handler post, a dozen times per request.
+using Executor = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
 
 // Called on the connection's strand with the status of every response (metrics).
 using StatusObserver = std::function<void(unsigned status)>;
@@ -122,7 +128,7 @@ using RequestHandler =
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<const ListenerInfo> listener,
+  Connection(Socket socket, std::shared_ptr<const ListenerInfo> listener,
              const ConnectionLimits& limits, RequestHandler handler, StatusObserver observer);
   ~Connection();
 
@@ -163,7 +169,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_gracefully();
   void close(std::string_view why);
 
-  tcp::socket m_socket;
+  Socket m_socket;
   std::shared_ptr<const ListenerInfo> m_listener;
   const ConnectionLimits m_limits;
   RequestHandler m_handler;
@@ -176,9 +182,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool m_read_pending = false;
   bool m_shutting_down = false;
 
-  net::steady_timer m_read_timer;
-  net::steady_timer m_write_timer;
-  net::steady_timer m_heartbeat_timer;
+  Timer m_read_timer;
+  Timer m_write_timer;
+  Timer m_heartbeat_timer;
 
   std::shared_ptr<Exchange> m_exchange;
   std::uint64_t m_serial = 0;

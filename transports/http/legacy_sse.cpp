@@ -90,7 +90,7 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
   accepted.body = "Accepted";
   exchange->respond(std::move(accepted));
 
-  const bool blocking = core::Dispatcher::may_block(parsed.value);
+  const bool blocking = ctx.dispatcher.blocks(parsed.value);
   auto job = [&ctx, session, body = std::move(parsed.value), correlation_id] {
     core::log::CorrelationScope scope(correlation_id);
     auto reply = dispatch_message(ctx, body, session->core(), correlation_id);

@@ -137,7 +137,7 @@ void Listener::stop() {
 void Listener::accept() {
   if (!m_acceptor.is_open()) return;
   m_acceptor.async_accept(
-      net::make_strand(m_ioc), [self = shared_from_this()](error_code ec, tcp::socket socket) {
+      net::make_strand(m_ioc), [self = shared_from_this()](error_code ec, Socket socket) {
         if (ec == net::error::operation_aborted || !self->m_acceptor.is_open()) return;
         if (ec) {
           // Out of file descriptors (or similar): pause instead of spinning on the error.

@@ -50,7 +50,7 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
   }
   if (exchange->closed()) return;  // the client left while we authenticated it
   auto stream = session->open_request_stream(kind, exchange, protocol_version);
-  const bool blocking = core::Dispatcher::may_block(body);
+  const bool blocking = ctx.dispatcher.blocks(body);
   auto job = [&ctx, session, stream, body = std::move(body), correlation_id] {
     core::log::CorrelationScope scope(correlation_id);
     StreamScope routing(stream.get());

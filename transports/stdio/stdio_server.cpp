@@ -247,7 +247,7 @@ void StdioServer::Impl::process_line(std::string_view line) {
     send(core::make_error(nullptr, {core::rpc_code::k_parse_error, "Parse error", nullptr}));
     return;
   }
-  if (!core::Dispatcher::may_block(message)) {
+  if (!m_dispatcher.blocks(message)) {
     handle(message);
     return;
   }
