@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "core/handlers/exec.hpp"
@@ -48,6 +49,21 @@ ActiveDirs& active_dirs() {
   return dirs;
 }
 
+// Call directories are spread over a few shard directories (<root>/s0 .. s7, by thread):
+// creating or removing an entry locks its parent directory, and with every call in one
+// directory concurrent exec calls queued on that lock.
+constexpr std::size_t k_shards = 8;
+
+bool is_shard_name(const std::string& name) {
+  return name.size() == 2 && name[0] == 's' && name[1] >= '0' &&
+         name[1] < static_cast<char>('0' + k_shards);
+}
+
+fs::path shard_of_this_thread(const fs::path& root) {
+  const std::size_t shard = std::hash<std::thread::id>{}(std::this_thread::get_id()) % k_shards;
+  return root / ("s" + std::to_string(shard));
+}
+
 std::string errno_text(int error) {
   char buffer[256];
   return strerror_r(error, buffer, sizeof buffer);
@@ -77,9 +93,11 @@ std::string prepare_root(const fs::path& root) {
 std::variant<ScratchDir, std::string> ScratchDir::create(const fs::path& root) {
   if (root.empty()) return std::string("no scratch root configured");
   if (auto problem = prepare_root(root); !problem.empty()) return problem;
-  std::string templ = (root / "call-XXXXXX").string();
+  const fs::path shard = shard_of_this_thread(root);
+  if (auto problem = prepare_root(shard); !problem.empty()) return problem;
+  std::string templ = (shard / "call-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) {
-    return "cannot create a scratch directory in '" + root.string() + "': " + errno_text(errno);
+    return "cannot create a scratch directory in '" + shard.string() + "': " + errno_text(errno);
   }
   struct stat st {};
   if (::lstat(templ.c_str(), &st) == 0) active_dirs().add({st.st_dev, st.st_ino});
@@ -100,18 +118,23 @@ ScratchDir::~ScratchDir() {
   if (known) active_dirs().remove({st.st_dev, st.st_ino});
 }
 
-std::size_t sweep_scratch(const fs::path& root, std::chrono::seconds max_age) {
-  struct stat root_st {};
-  if (::lstat(root.c_str(), &root_st) != 0 || !S_ISDIR(root_st.st_mode)) return 0;
+namespace {
 
-  const std::time_t cutoff = std::time(nullptr) - static_cast<std::time_t>(max_age.count());
+// Removes the entries of `dir` older than `cutoff` that no running call uses; shard
+// directories of the root are never removed themselves, only swept (one level down).
+std::size_t sweep_entries(const fs::path& dir, std::time_t cutoff, bool is_root) {
   std::size_t removed = 0;
   std::error_code ec;
-  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path entry = it->path();
     struct stat st {};
     // lstat: the age of a symlink is its own; remove_all removes links, never their targets.
-    if (::lstat(entry.c_str(), &st) != 0 || st.st_mtime >= cutoff) continue;
+    if (::lstat(entry.c_str(), &st) != 0) continue;
+    if (is_root && S_ISDIR(st.st_mode) && is_shard_name(entry.filename().string())) {
+      removed += sweep_entries(entry, cutoff, false);
+      continue;
+    }
+    if (st.st_mtime >= cutoff) continue;
     if (active_dirs().contains({st.st_dev, st.st_ino})) continue;
     std::error_code remove_ec;
     fs::remove_all(entry, remove_ec);
@@ -121,8 +144,17 @@ std::size_t sweep_scratch(const fs::path& root, std::chrono::seconds max_age) {
       ++removed;
     }
   }
-  if (ec) spdlog::warn("scratch sweep of '{}': {}", root.string(), ec.message());
+  if (ec) spdlog::warn("scratch sweep of '{}': {}", dir.string(), ec.message());
   return removed;
+}
+
+}  // namespace
+
+std::size_t sweep_scratch(const fs::path& root, std::chrono::seconds max_age) {
+  struct stat root_st {};
+  if (::lstat(root.c_str(), &root_st) != 0 || !S_ISDIR(root_st.st_mode)) return 0;
+  const std::time_t cutoff = std::time(nullptr) - static_cast<std::time_t>(max_age.count());
+  return sweep_entries(root, cutoff, true);
 }
 
 }  // namespace mcpd::core

@@ -1,6 +1,7 @@
 #pragma once
-// Per-call scratch directories for exec handlers: <root>/call-XXXXXX, mode 0700, removed
-// when the call ends. The sweep (sweep_scratch in exec.hpp) skips directories in use.
+// Per-call scratch directories for exec handlers: <root>/s<N>/call-XXXXXX (a few shard
+// directories, so concurrent calls do not queue on one parent directory's lock), mode 0700,
+// removed when the call ends. The sweep (sweep_scratch in exec.hpp) skips directories in use.
 
 #include <filesystem>
 #include <string>

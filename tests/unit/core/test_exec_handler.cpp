@@ -172,6 +172,13 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// No call directory is left under a scratch root (shard directories may stay).
+bool no_call_dirs(const fs::path& root) {
+  for (const auto& entry : fs::recursive_directory_iterator(root))
+    if (entry.path().filename().string().rfind("call-", 0) == 0) return false;
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("text output is one text block", "[core][exec]") {
@@ -487,7 +494,7 @@ TEST_CASE("spawn failures", "[core][exec]") {
     CHECK(text_of(h.run(spec)) == "cannot run '" + spec.command[0] + "': Permission denied");
   }
   // Nothing is left behind: no scratch directory, no child.
-  CHECK(fs::is_empty(h.settings.scratch_root));
+  CHECK(no_call_dirs(h.settings.scratch_root));
   CHECK(no_children_left());
 }
 
@@ -585,7 +592,8 @@ TEST_CASE("each call has a private TMPDIR, removed afterwards", "[core][exec]") 
   const auto lines = lines_of(text_of(result));
   REQUIRE(lines.size() == 3);
   const fs::path scratch = lines[0];
-  CHECK(scratch.parent_path() == h.settings.scratch_root);
+  CHECK(scratch.parent_path().parent_path() == h.settings.scratch_root);
+  CHECK_THAT(scratch.parent_path().filename().string(), Catch::Matches("s[0-7]"));
   CHECK_THAT(scratch.filename().string(), Catch::StartsWith("call-"));
   CHECK(lines[1] == "700");
   CHECK(lines[2] == "ok");
@@ -596,7 +604,7 @@ TEST_CASE("each call has a private TMPDIR, removed afterwards", "[core][exec]") 
   SECTION("also after a failure") {
     auto failed = h.run(shell("echo \"$TMPDIR\"; exit 1"));
     CHECK(is_error(failed));
-    CHECK(fs::is_empty(h.settings.scratch_root));
+    CHECK(no_call_dirs(h.settings.scratch_root));
   }
   SECTION("a scratch root writable by others is refused") {
     fs::permissions(h.settings.scratch_root, fs::perms::all);
@@ -637,6 +645,15 @@ TEST_CASE("sweep_scratch removes old entries only", "[core][exec]") {
 
   CHECK(sweep_scratch(root, 24h) == 0);
   CHECK(sweep_scratch(dir.path() / "missing", 24h) == 0);
+
+  // Inside shard directories: old call directories go, the (old) shard itself stays.
+  fs::create_directories(root / "s3" / "call-old");
+  fs::create_directories(root / "s3" / "call-new");
+  fs::last_write_time(root / "s3" / "call-old", old_time);
+  fs::last_write_time(root / "s3", old_time);
+  CHECK(sweep_scratch(root, 24h) == 1);
+  CHECK(fs::exists(root / "s3" / "call-new"));
+  CHECK_FALSE(fs::exists(root / "s3" / "call-old"));
 }
 
 TEST_CASE("sweep_scratch spares the directory of a running call", "[core][exec]") {
