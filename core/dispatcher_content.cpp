@@ -7,6 +7,7 @@
 
 #include "core/descriptors/placeholders.hpp"
 #include "core/dispatcher_internal.hpp"
+#include "core/utf8.hpp"
 
 namespace mcpd::core::detail {
 

@@ -74,7 +74,6 @@ inline bool version_at_least(const std::string& negotiated, std::string_view ver
 // --- encodings and ids ---
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
-bool valid_utf8(std::string_view text);
 
 // --- the channel back to the client during one call ---
 class SessionChannel final : public CallChannel {

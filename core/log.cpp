@@ -14,6 +14,8 @@
 #include <mutex>
 #include <random>
 
+#include "core/utf8.hpp"
+
 namespace mcpd::core::log {
 
 namespace {
@@ -67,33 +69,6 @@ void append_iso_utc(spdlog::log_clock::time_point time, spdlog::memory_buf_t& de
   dest.append(ms, ms + sizeof ms);
 }
 
-// Length of the valid UTF-8 sequence at text[i], or 0 when it is not one.
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // overlong
-    if (lead == 0xED) high = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  return length;
-}
-
 // A JSON string literal; invalid UTF-8 becomes U+FFFD (a log line must never fail).
 void append_json_string(std::string_view text, spdlog::memory_buf_t& dest) {
   static constexpr char k_hex[] = "0123456789abcdef";
@@ -102,7 +77,7 @@ void append_json_string(std::string_view text, spdlog::memory_buf_t& dest) {
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t length = utf8_sequence(text, i);
+      const std::size_t length = utf8_sequence_length(text.substr(i));
       if (length == 0) {
         static constexpr std::string_view k_replacement = "\xEF\xBF\xBD";
         append(dest, k_replacement);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/process_metrics.hpp"
+#include "core/utf8.hpp"
 
 namespace mcpd::core {
 
@@ -396,40 +397,6 @@ std::string format_sample_value(double value) {
   if (ec != std::errc{}) return "NaN";
   return std::string(buffer, end);
 }
-
-namespace {
-
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not valid
-// (overlong forms, surrogates and code points past U+10FFFF are invalid).
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char min_second = 0x80;
-  unsigned char max_second = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min_second = 0xA0;
-    if (lead == 0xED) max_second = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min_second = 0x90;
-    if (lead == 0xF4) max_second = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < length) return 0;
-  if (byte(1) < min_second || byte(1) > max_second) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return length;
-}
-
-}  // namespace
 
 std::string sanitize_label_value(std::string_view value, std::size_t max_bytes) {
   static constexpr std::string_view k_replacement = "\xEF\xBF\xBD";

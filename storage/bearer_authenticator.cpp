@@ -20,10 +20,6 @@ core::AuthOutcome refusal(std::string reason, bool unavailable = false) {
   return outcome;
 }
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 }  // namespace
 
 JwtAuthenticator::JwtAuthenticator(std::shared_ptr<TokenStore> store,
@@ -88,7 +84,7 @@ BearerAuthenticator::BearerAuthenticator(std::shared_ptr<core::Authenticator> op
 
 core::AuthOutcome BearerAuthenticator::authenticate(std::string_view credential) {
   if (credential.empty()) return refusal("missing");
-  if (!starts_with(credential, core::auth::k_token_prefix) &&
+  if (!credential.starts_with(core::auth::k_token_prefix) &&
       core::auth::looks_like_jwt(credential)) {
     if (!m_jwt) return refusal(core::auth::reason_label(JwtFailure::disabled));
     return m_jwt->authenticate(credential);
@@ -98,7 +94,7 @@ core::AuthOutcome BearerAuthenticator::authenticate(std::string_view credential)
 
 std::optional<core::AuthOutcome> BearerAuthenticator::try_cached(std::string_view credential) {
   if (credential.empty()) return refusal("missing");
-  if (!starts_with(credential, core::auth::k_token_prefix) &&
+  if (!credential.starts_with(core::auth::k_token_prefix) &&
       core::auth::looks_like_jwt(credential)) {
     if (!m_jwt) return refusal(core::auth::reason_label(JwtFailure::disabled));
     return m_jwt->try_cached(credential);
@@ -111,7 +107,7 @@ core::ProtectedResource protected_resource_of(const core::Settings& settings) {
   const auto& jwt = settings.jwt;
   resource.resource = jwt.resource;
   if (resource.resource.empty() &&
-      (starts_with(jwt.audience, "https://") || starts_with(jwt.audience, "http://")))
+      (jwt.audience.starts_with("https://") || jwt.audience.starts_with("http://")))
     resource.resource = jwt.audience;
   if (!jwt.issuer.empty()) resource.authorization_servers.push_back(jwt.issuer);
   resource.resource_name = settings.title.empty() ? settings.name : settings.title;

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/handlers/runner.hpp"
+#include "core/utf8.hpp"
 
 namespace mcpd::core {
 
@@ -15,37 +16,6 @@ constexpr std::size_t k_summary_chars = 300;
 constexpr std::size_t k_excerpt_chars = 200;
 // Deeper values are refused: serializing them later would recurse that deep.
 constexpr int k_max_depth = 256;
-
-// Length of the valid UTF-8 sequence at the start of `s`, or 0.
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  std::size_t length = 0;
-  std::uint32_t code_point = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    code_point = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    code_point = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    code_point = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() < length) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto next = static_cast<unsigned char>(s[i]);
-    if ((next & 0xC0) != 0x80) return 0;
-    code_point = (code_point << 6) | (next & 0x3F);
-  }
-  static constexpr std::array<std::uint32_t, 5> k_min = {0, 0, 0x80, 0x800, 0x10000};
-  if (code_point < k_min[length] || code_point > 0x10FFFF ||
-      (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    return 0;
-  }
-  return length;
-}
 
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r\n");
