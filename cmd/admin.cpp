@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "core/config.hpp"
-#include "core/error.hpp"
+#include "core/config/config.hpp"
+#include "core/config/error.hpp"
 #include "storage/database_url.hpp"
 
 namespace mcpd::cmd::admin {

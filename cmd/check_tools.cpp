@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 #include "core/descriptors/descriptor.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 #include "core/lint/report.hpp"
 
 namespace mcpd::cmd {

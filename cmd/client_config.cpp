@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 namespace mcpd::cmd {
 

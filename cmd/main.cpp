@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cmd/commands.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"mcpd - a Model Context Protocol server for descriptor-defined tools", "mcpd"};

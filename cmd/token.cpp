@@ -12,7 +12,7 @@
 
 #include "cmd/admin.hpp"
 #include "cmd/commands.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 #include "storage/token_service.hpp"
 
 namespace mcpd::cmd {

@@ -5,7 +5,7 @@
 
 #include "cmd/admin.hpp"
 #include "cmd/commands.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 namespace mcpd::cmd {
 namespace {

@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "cmd/commands.hpp"
-#include "core/dispatcher.hpp"
+#include "core/protocol/dispatcher.hpp"
 
 namespace mcpd::cmd {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/authenticator.hpp"
+#include "core/auth/authenticator.hpp"
 
 namespace mcpd::storage {
 

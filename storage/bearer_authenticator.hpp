@@ -17,8 +17,8 @@
 #include <string_view>
 
 #include "core/auth/jwt.hpp"
-#include "core/authenticator.hpp"
-#include "core/config.hpp"
+#include "core/auth/authenticator.hpp"
+#include "core/config/config.hpp"
 #include "storage/auth_cache.hpp"
 #include "storage/cached_authenticator.hpp"
 #include "storage/token_store.hpp"

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "core/auth/token.hpp"
-#include "core/authenticator.hpp"
+#include "core/auth/authenticator.hpp"
 #include "storage/auth_cache.hpp"
 #include "storage/token_store.hpp"
 

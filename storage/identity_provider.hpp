@@ -10,8 +10,8 @@
 
 #include "core/auth/token.hpp"
 #include "core/auth/validation.hpp"
-#include "core/authenticator.hpp"
-#include "core/call.hpp"
+#include "core/auth/authenticator.hpp"
+#include "core/protocol/call.hpp"
 #include "storage/token_store.hpp"
 
 namespace mcpd::storage {

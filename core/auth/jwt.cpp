@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "core/auth/token.hpp"
-#include "core/config.hpp"
-#include "core/error.hpp"
+#include "core/config/config.hpp"
+#include "core/config/error.hpp"
 
 namespace mcpd::core::auth {
 namespace {

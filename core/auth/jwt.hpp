@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/auth/records.hpp"
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 
 struct evp_pkey_st;  // OpenSSL's EVP_PKEY, kept out of this header
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 namespace mcpd::core::auth {
 namespace {

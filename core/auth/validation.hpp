@@ -10,7 +10,7 @@
 
 #include "core/auth/records.hpp"
 #include "core/auth/token.hpp"
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 
 namespace mcpd::core::auth {
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core/descriptors/schema.hpp"
-#include "core/diagnostic.hpp"
+#include "core/lint/diagnostic.hpp"
 
 namespace mcpd::core {
 
@@ -46,7 +46,7 @@ struct ExecHandlerSpec {
   Output output = Output::text;
 };
 
-// handler.http: a call to a named upstream (executed by the http handler, a later issue).
+// handler.http: a call to a named upstream (executed by the upstream client, transports/upstream).
 struct HttpHandlerSpec {
   std::string upstream;
   std::string method = "GET";

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 #include "core/descriptors/descriptor.hpp"
 #include "core/handlers/runner.hpp"
 

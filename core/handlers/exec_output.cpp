@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "core/handlers/runner.hpp"
-#include "core/utf8.hpp"
+#include "core/util/utf8.hpp"
 
 namespace mcpd::core {
 

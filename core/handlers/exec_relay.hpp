@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 #include "core/handlers/exec_output.hpp"
 #include "core/handlers/process.hpp"
 

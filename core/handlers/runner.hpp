@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 #include "core/descriptors/descriptor.hpp"
 
 namespace mcpd::core {
@@ -25,7 +25,7 @@ struct ExecSettings {
 // The default scratch root as described above.
 std::filesystem::path default_scratch_root();
 
-// Executes http handler specs; provided by the upstream client (a later issue). Without one,
+// Executes http handler specs; provided by the upstream client (transports/upstream). Without one,
 // http handlers answer with a tool error.
 class HttpInvoker {
  public:

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/diagnostic.hpp"
+#include "core/lint/diagnostic.hpp"
 
 namespace mcpd::core {
 

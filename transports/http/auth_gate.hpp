@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/authenticator.hpp"
-#include "core/metrics.hpp"
-#include "core/rate_limit.hpp"
+#include "core/auth/authenticator.hpp"
+#include "core/observability/metrics.hpp"
+#include "core/auth/rate_limit.hpp"
 #include "transports/http/connection.hpp"
 
 namespace mcpd::transports::http {

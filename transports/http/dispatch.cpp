@@ -1,6 +1,6 @@
 #include <spdlog/spdlog.h>
 
-#include "core/rpc.hpp"
+#include "core/protocol/rpc.hpp"
 #include "transports/http/server_context.hpp"
 
 namespace mcpd::transports::http {

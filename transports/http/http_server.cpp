@@ -17,8 +17,8 @@
 #include <fstream>
 #include <thread>
 
-#include "core/error.hpp"
-#include "core/rate_limit.hpp"
+#include "core/config/error.hpp"
+#include "core/auth/rate_limit.hpp"
 #include "transports/http/listener.hpp"
 #include "transports/http/server_context.hpp"
 #include "transports/systemd/systemd.hpp"

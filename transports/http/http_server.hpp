@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "core/authenticator.hpp"
-#include "core/config.hpp"
-#include "core/dispatcher.hpp"
-#include "core/metrics.hpp"
+#include "core/auth/authenticator.hpp"
+#include "core/config/config.hpp"
+#include "core/protocol/dispatcher.hpp"
+#include "core/observability/metrics.hpp"
 
 namespace mcpd::transports::http {
 

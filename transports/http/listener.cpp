@@ -6,7 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 namespace mcpd::transports::http {
 

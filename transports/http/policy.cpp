@@ -8,7 +8,7 @@
 #include <charconv>
 #include <system_error>
 
-#include "core/dispatcher.hpp"
+#include "core/protocol/dispatcher.hpp"
 
 namespace mcpd::transports::http {
 

@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/log.hpp"
+#include "core/observability/log.hpp"
 #include "transports/http/server_context.hpp"
 
 namespace mcpd::transports::http {

@@ -23,8 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/metrics.hpp"
-#include "core/session.hpp"
+#include "core/observability/metrics.hpp"
+#include "core/protocol/session.hpp"
 #include "transports/http/event_stream.hpp"
 #include "transports/http/policy.hpp"
 

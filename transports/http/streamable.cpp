@@ -5,8 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/log.hpp"
-#include "core/rpc.hpp"
+#include "core/observability/log.hpp"
+#include "core/protocol/rpc.hpp"
 #include "transports/http/server_context.hpp"
 
 namespace mcpd::transports::http {

@@ -16,9 +16,9 @@
 #include <string_view>
 #include <thread>
 
-#include "core/error.hpp"
-#include "core/log.hpp"
-#include "core/rpc.hpp"
+#include "core/config/error.hpp"
+#include "core/observability/log.hpp"
+#include "core/protocol/rpc.hpp"
 #include "transports/stdio/worker_pool.hpp"
 
 namespace mcpd::transports {

@@ -19,9 +19,9 @@
 #include <memory>
 #include <optional>
 
-#include "core/call.hpp"
-#include "core/dispatcher.hpp"
-#include "core/session.hpp"
+#include "core/protocol/call.hpp"
+#include "core/protocol/dispatcher.hpp"
+#include "core/protocol/session.hpp"
 
 namespace mcpd::transports {
 

@@ -16,7 +16,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
 
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 namespace mcpd::transports::upstream {
 

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 #include "transports/upstream/retry.hpp"
 #include "transports/upstream/url.hpp"
 

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "core/descriptors/placeholders.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 #include "core/handlers/exec_output.hpp"
 
 namespace mcpd::transports::upstream {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 #include "core/handlers/runner.hpp"
 #include "transports/upstream/client.hpp"
 #include "transports/upstream/retry.hpp"

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 
 using mcpd::core::CancelToken;
 

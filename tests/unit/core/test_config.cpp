@@ -5,8 +5,8 @@
 #include <fstream>
 #include <functional>
 
-#include "core/config.hpp"
-#include "core/error.hpp"
+#include "core/config/config.hpp"
+#include "core/config/error.hpp"
 
 using mcpd::core::Environment;
 using mcpd::core::Settings;

@@ -9,8 +9,8 @@
 #include <mutex>
 #include <thread>
 
-#include "core/dispatcher.hpp"
-#include "core/rpc.hpp"
+#include "core/protocol/dispatcher.hpp"
+#include "core/protocol/rpc.hpp"
 
 using namespace mcpd::core;
 using json = nlohmann::json;

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 #include "core/handlers/exec.hpp"
 #include "core/handlers/runner.hpp"
 

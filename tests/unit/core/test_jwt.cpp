@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/auth/jwt.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 #include "test_jwt_support.hpp"
 
 using namespace mcpd;

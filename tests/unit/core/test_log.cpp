@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/log.hpp"
+#include "core/observability/log.hpp"
 
 namespace mlog = mcpd::core::log;
 using nlohmann::json;

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/metrics.hpp"
-#include "core/process_metrics.hpp"
+#include "core/observability/metrics.hpp"
+#include "core/observability/process_metrics.hpp"
 
 using namespace mcpd::core;
 using nlohmann::json;

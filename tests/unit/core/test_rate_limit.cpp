@@ -3,8 +3,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/rate_limit.hpp"
+#include "core/config/error.hpp"
+#include "core/auth/rate_limit.hpp"
 
 using namespace mcpd::core;
 using namespace std::chrono_literals;

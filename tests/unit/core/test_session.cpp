@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/call.hpp"
-#include "core/session.hpp"
+#include "core/protocol/call.hpp"
+#include "core/protocol/session.hpp"
 
 using namespace mcpd::core;
 using json = nlohmann::json;

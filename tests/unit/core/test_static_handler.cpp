@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 #include "core/handlers/runner.hpp"
 #include "core/handlers/static_handler.hpp"
 

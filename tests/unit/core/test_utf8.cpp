@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "core/utf8.hpp"
+#include "core/util/utf8.hpp"
 
 using mcpd::core::utf8_sequence_length;
 using mcpd::core::valid_utf8;

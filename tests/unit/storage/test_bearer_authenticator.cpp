@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "../core/test_jwt_support.hpp"
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 #include "storage/bearer_authenticator.hpp"
 #include "storage/identity_provider.hpp"
 #include "storage/token_service.hpp"

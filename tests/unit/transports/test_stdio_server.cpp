@@ -17,9 +17,9 @@
 #include <thread>
 
 #include "core/descriptors/descriptor.hpp"
-#include "core/dispatcher.hpp"
+#include "core/protocol/dispatcher.hpp"
 #include "core/handlers/runner.hpp"
-#include "core/rpc.hpp"
+#include "core/protocol/rpc.hpp"
 #include "transports/stdio/stdio_server.hpp"
 
 using nlohmann::json;

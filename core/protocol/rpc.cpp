@@ -1,4 +1,4 @@
-#include "core/rpc.hpp"
+#include "core/protocol/rpc.hpp"
 
 namespace mcpd::core {
 

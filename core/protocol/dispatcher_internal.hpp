@@ -11,12 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 #include "core/descriptors/descriptor.hpp"
-#include "core/dispatcher.hpp"
+#include "core/protocol/dispatcher.hpp"
 #include "core/handlers/runner.hpp"
-#include "core/rpc.hpp"
-#include "core/session.hpp"
+#include "core/protocol/rpc.hpp"
+#include "core/protocol/session.hpp"
 
 namespace mcpd::core::detail {
 

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <mutex>
 
-#include "core/dispatcher_internal.hpp"
-#include "core/utf8.hpp"
+#include "core/protocol/dispatcher_internal.hpp"
+#include "core/util/utf8.hpp"
 
 namespace mcpd::core::detail {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 
 namespace mcpd::core {
 

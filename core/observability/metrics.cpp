@@ -1,4 +1,4 @@
-#include "core/metrics.hpp"
+#include "core/observability/metrics.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -10,8 +10,8 @@
 #include <shared_mutex>
 #include <utility>
 
-#include "core/process_metrics.hpp"
-#include "core/utf8.hpp"
+#include "core/observability/process_metrics.hpp"
+#include "core/util/utf8.hpp"
 
 namespace mcpd::core {
 

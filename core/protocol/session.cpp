@@ -1,4 +1,4 @@
-#include "core/session.hpp"
+#include "core/protocol/session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string_view>
 
-#include "core/rpc.hpp"
+#include "core/protocol/rpc.hpp"
 
 namespace mcpd::core {
 

@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 
 namespace mcpd::core {
 

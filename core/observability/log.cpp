@@ -1,4 +1,4 @@
-#include "core/log.hpp"
+#include "core/observability/log.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/sink.h>
@@ -14,7 +14,7 @@
 #include <mutex>
 #include <random>
 
-#include "core/utf8.hpp"
+#include "core/util/utf8.hpp"
 
 namespace mcpd::core::log {
 

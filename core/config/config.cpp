@@ -1,4 +1,4 @@
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -11,7 +11,7 @@
 #include <regex>
 #include <sstream>
 
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 extern char** environ;
 

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "core/dispatcher_internal.hpp"
+#include "core/protocol/dispatcher_internal.hpp"
 
 namespace mcpd::core::detail {
 

@@ -1,7 +1,7 @@
 // JSON-RPC framing, batches, the lifecycle, and routing to the feature methods
 // (dispatcher_tools.cpp, dispatcher_content.cpp).
 
-#include "core/dispatcher.hpp"
+#include "core/protocol/dispatcher.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <variant>
 
-#include "core/dispatcher_internal.hpp"
-#include "core/log.hpp"
+#include "core/protocol/dispatcher_internal.hpp"
+#include "core/observability/log.hpp"
 
 namespace mcpd::core {
 

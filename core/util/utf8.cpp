@@ -1,4 +1,4 @@
-#include "core/utf8.hpp"
+#include "core/util/utf8.hpp"
 
 namespace mcpd::core {
 

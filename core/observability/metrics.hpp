@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/dispatcher.hpp"
+#include "core/protocol/dispatcher.hpp"
 
 namespace mcpd::core {
 

@@ -1,4 +1,4 @@
-#include "core/call.hpp"
+#include "core/protocol/call.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

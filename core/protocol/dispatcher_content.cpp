@@ -6,8 +6,8 @@
 #include <iterator>
 
 #include "core/descriptors/placeholders.hpp"
-#include "core/dispatcher_internal.hpp"
-#include "core/utf8.hpp"
+#include "core/protocol/dispatcher_internal.hpp"
+#include "core/util/utf8.hpp"
 
 namespace mcpd::core::detail {
 

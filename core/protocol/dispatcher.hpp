@@ -15,7 +15,7 @@
 
 #include "core/descriptors/descriptor.hpp"
 #include "core/handlers/runner.hpp"
-#include "core/session.hpp"
+#include "core/protocol/session.hpp"
 
 namespace mcpd::core {
 
@@ -41,7 +41,7 @@ struct DispatcherOptions {
   int max_json_depth = 64;      // deeper messages are refused (-32600)
 };
 
-// Observes finished tool calls (metrics arrive with the HTTP issue).
+// Observes finished tool calls (the metrics registry implements it).
 struct CallObserver {
   virtual ~CallObserver() = default;
   virtual void tool_called(const std::string& tool, bool is_error, double seconds) = 0;

@@ -1,4 +1,4 @@
-#include "core/rate_limit.hpp"
+#include "core/auth/rate_limit.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/error.hpp"
+#include "core/config/error.hpp"
 
 namespace mcpd::core {
 
