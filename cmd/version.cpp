@@ -10,7 +10,7 @@ void setup_version(CLI::App& app, Action& action) {
   sub->callback([&action] {
     action = [] {
       std::cout << "mcpd " << MCPD_VERSION << "\nprotocol versions:";
-      for (const auto& v : core::supported_protocol_versions()) std::cout << ' ' << v;
+      for (const auto& v : core::all_protocol_versions()) std::cout << ' ' << v;
       std::cout << '\n';
       return 0;
     };

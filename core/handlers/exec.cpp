@@ -58,6 +58,8 @@ std::string call_line(const json& arguments, const CallContext& ctx) {
               {"token", optional_string(ctx.identity.token_name)},
               {"correlation_id", ctx.correlation_id},
               {"protocol_version", ctx.protocol_version}}}};
+  if (!ctx.traceparent.empty()) line["context"]["traceparent"] = ctx.traceparent;
+  if (!ctx.tracestate.empty()) line["context"]["tracestate"] = ctx.tracestate;
   return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -76,6 +78,9 @@ std::vector<std::string> child_environment(const ExecHandlerSpec& spec, const Ca
   env["MCP_CORRELATION_ID"] = ctx.correlation_id;
   env["MCP_TOOL"] = ctx.name;
   env["MCP_PROTOCOL_VERSION"] = ctx.protocol_version;
+  // OpenTelemetry's environment carriers, so instrumented tools join the caller's trace.
+  if (!ctx.traceparent.empty()) env["TRACEPARENT"] = ctx.traceparent;
+  if (!ctx.tracestate.empty()) env["TRACESTATE"] = ctx.tracestate;
 
   std::vector<std::string> result;
   result.reserve(env.size());

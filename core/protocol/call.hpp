@@ -67,6 +67,10 @@ struct CallContext {
   std::string protocol_version;
   const CancelToken& cancel;
   CallChannel& channel;
+  // W3C trace context of a 2026-07-28 request (_meta traceparent/tracestate), passed on to
+  // exec children (TRACEPARENT, TRACESTATE) and upstreams (headers); empty when none.
+  std::string traceparent;
+  std::string tracestate;
 };
 
 }  // namespace mcpd::core

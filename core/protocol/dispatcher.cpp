@@ -10,8 +10,9 @@
 #include <unordered_map>
 #include <variant>
 
-#include "core/protocol/dispatcher_internal.hpp"
 #include "core/observability/log.hpp"
+#include "core/protocol/dispatcher_internal.hpp"
+#include "core/protocol/request_meta.hpp"
 
 namespace mcpd::core {
 
@@ -20,9 +21,6 @@ namespace {
 using detail::Request;
 using detail::Result;
 
-constexpr std::array<std::string_view, 8> k_log_levels{"debug", "info",     "notice", "warning",
-                                                       "error", "critical", "alert",  "emergency"};
-
 json server_capabilities(const Catalog& catalog, const std::string& version) {
   json capabilities{{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
   // The completions capability arrived with 2025-03-26; completion/complete works regardless.
@@ -30,7 +28,15 @@ json server_capabilities(const Catalog& catalog, const std::string& version) {
   if (!catalog.resources.empty() || !catalog.resource_templates.empty())
     capabilities["resources"] = {{"subscribe", true}, {"listChanged", false}};
   if (!catalog.prompts.empty()) capabilities["prompts"] = {{"listChanged", false}};
+  if (is_modern_version(version)) capabilities["extensions"] = json::object();
   return capabilities;
+}
+
+json server_info_of(const ServerInfo& info, const std::string& version) {
+  json server_info{{"name", info.name}, {"version", info.version}};
+  if (!info.title.empty() && detail::version_at_least(version, "2025-06-18"))
+    server_info["title"] = info.title;
+  return server_info;
 }
 
 Result initialize(const Request& request) {
@@ -39,7 +45,7 @@ Result initialize(const Request& request) {
   json client_info = detail::optional_object(request.params, "clientInfo");
 
   // Echo the client's version when we speak it, else offer our newest and let it decide.
-  const auto& versions = supported_protocol_versions();
+  const auto& versions = legacy_protocol_versions();
   const bool supported = std::find(versions.begin(), versions.end(), requested) != versions.end();
   const std::string version = supported ? requested : versions.front();
   spdlog::info("client {} {} initialized with protocol {}{}",
@@ -48,13 +54,23 @@ Result initialize(const Request& request) {
   request.session.set_initialized(version, std::move(client_capabilities), std::move(client_info));
 
   const ServerInfo& info = request.options.info;
-  json server_info{{"name", info.name}, {"version", info.version}};
-  if (!info.title.empty() && detail::version_at_least(version, "2025-06-18"))
-    server_info["title"] = info.title;
   json result{{"protocolVersion", version},
               {"capabilities", server_capabilities(request.catalog, version)},
-              {"serverInfo", std::move(server_info)}};
+              {"serverInfo", server_info_of(info, version)}};
   if (!info.instructions.empty()) result["instructions"] = info.instructions;
+  return result;
+}
+
+// 2026-07-28: what the server speaks and offers, asked for at any time (also without a
+// version claim: it is how a client probes a stdio server's era).
+Result discover(const Request& request) {
+  json versions = json::array();
+  for (const auto& v : modern_protocol_versions()) versions.push_back(v);
+  json result{
+      {"supportedVersions", std::move(versions)},
+      {"capabilities", server_capabilities(request.catalog, modern_protocol_versions().front())}};
+  if (!request.options.info.instructions.empty())
+    result["instructions"] = request.options.info.instructions;
   return result;
 }
 
@@ -64,7 +80,7 @@ Result ping(const Request&) {
 
 Result set_log_level(const Request& request) {
   const std::string& level = detail::require_string(request.params, "level");
-  if (std::find(k_log_levels.begin(), k_log_levels.end(), level) == k_log_levels.end())
+  if (!is_log_level(level))
     throw detail::invalid_params("invalid log level: " + detail::clip(level, 32));
   request.session.set_log_level(level);
   return json::object();
@@ -72,9 +88,12 @@ Result set_log_level(const Request& request) {
 
 using Method = Result (*)(const Request&);
 
+// The methods of both eras. Legacy-only ones are refused for 2026-07-28 requests
+// (modern_method), which carry their log level and capabilities themselves.
 const std::unordered_map<std::string_view, Method>& methods() {
   static const std::unordered_map<std::string_view, Method> table{
       {"initialize", initialize},
+      {"server/discover", discover},
       {"ping", ping},
       {"logging/setLevel", set_log_level},
       {"tools/list", detail::tools_list},
@@ -91,6 +110,33 @@ const std::unordered_map<std::string_view, Method>& methods() {
       {"completion/complete", detail::completion_complete},
   };
   return table;
+}
+
+bool legacy_only(std::string_view method) {
+  return method == "initialize" || method == "ping" || method == "logging/setLevel" ||
+         method == "resources/subscribe" || method == "resources/unsubscribe";
+}
+
+// Results of these may be reused by the client for ttlMs (2026-07-28 CacheableResult).
+bool cacheable(std::string_view method) {
+  return method == "tools/list" || method == "prompts/list" || method == "resources/list" ||
+         method == "resources/templates/list" || method == "resources/read" ||
+         method == "server/discover";
+}
+
+// The fields every 2026-07-28 result carries: resultType, cache hints on cacheable results
+// (a handler's own hints win), and who answered.
+void finish_modern_result(json& result, std::string_view method, const Request& request) {
+  if (!result.contains("resultType")) result["resultType"] = "complete";
+  if (result["resultType"] == "complete" && cacheable(method)) {
+    if (!result.contains("ttlMs")) result["ttlMs"] = request.options.cache_ttl_ms;
+    if (!result.contains("cacheScope")) result["cacheScope"] = detail::cache_scope(request);
+  }
+  json& meta = result["_meta"];
+  if (!meta.is_object()) meta = json::object();
+  if (!meta.contains(meta_key::k_server_info))
+    meta[meta_key::k_server_info] =
+        server_info_of(request.options.info, detail::request_version(request));
 }
 
 void handle_notification(const std::string& method, const json& params, Session& session) {
@@ -263,20 +309,48 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
   }
 
   const std::string& method = *envelope.method;
+  // A version claim in _meta makes this a 2026-07-28 request, served on its own: its
+  // session's lifecycle, version and log level do not apply.
+  std::optional<RequestMeta> meta;
+  if (modern_version_of(message)) {
+    if (in_batch)
+      return make_error(envelope.id, invalid_request("invalid request: a batch may not contain "
+                                                     "requests of protocol revision 2026-07-28"));
+    auto read = read_request_meta(*envelope.params);
+    if (const auto* error = std::get_if<RpcError>(&read)) return make_error(envelope.id, *error);
+    meta = std::move(std::get<RequestMeta>(read));
+  }
   const auto entry = methods().find(method);
-  if (entry == methods().end())
+  if (entry == methods().end() || (meta && legacy_only(method)))
     return make_error(envelope.id, RpcError{rpc_code::k_method_not_found,
                                             "method not found: " + detail::clip(method, 64)});
   if (envelope.array_params)
     return make_error(envelope.id, detail::invalid_params("params must be an object"));
-  if (auto refusal = lifecycle_refusal(method, in_batch, session))
-    return make_error(envelope.id, invalid_request(*refusal));
+  const bool discovering = method == "server/discover";
+  if (!meta && !discovering)
+    if (auto refusal = lifecycle_refusal(method, in_batch, session))
+      return make_error(envelope.id, invalid_request(*refusal));
 
+  // A W3C trace context names the request for the logs and the handlers.
+  std::string trace_id;
+  std::optional<log::CorrelationScope> trace_scope;
+  if (meta && !meta->traceparent.empty()) {
+    trace_id = meta->traceparent.substr(3, 32);
+    trace_scope.emplace(trace_id);
+  }
   try {
-    const Request request{*m_catalog, *m_runner,   m_options,        m_observer.get(),
-                          session,    envelope.id, *envelope.params, correlation_id};
+    const Request request{*m_catalog,
+                          *m_runner,
+                          m_options,
+                          m_observer.get(),
+                          session,
+                          envelope.id,
+                          *envelope.params,
+                          trace_id.empty() ? correlation_id : trace_id,
+                          meta ? &*meta : nullptr};
     auto result = entry->second(request);
     if (!result) return std::nullopt;
+    if (meta || discovering) finish_modern_result(*result, method, request);
     return make_result(envelope.id, std::move(*result));
   } catch (const RpcError& e) {
     return make_error(envelope.id, e);

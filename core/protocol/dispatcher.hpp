@@ -5,6 +5,7 @@
 // own: transports decide where handle() runs (may_block() says which messages must not run
 // on an I/O or reader thread).
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,30 +16,27 @@
 
 #include "core/descriptors/descriptor.hpp"
 #include "core/handlers/runner.hpp"
+#include "core/protocol/protocol_version.hpp"
 #include "core/protocol/session.hpp"
 
 namespace mcpd::core {
 
 using json = nlohmann::json;
 
-// Protocol versions we speak, newest first.
-inline const std::vector<std::string>& supported_protocol_versions() {
-  static const std::vector<std::string> versions{"2025-11-25", "2025-06-18", "2025-03-26",
-                                                 "2024-11-05"};
-  return versions;
-}
-
 struct ServerInfo {
   std::string name = "mcpd";
   std::string version = MCPD_VERSION;
   std::string title;         // optional
-  std::string instructions;  // optional; sent in the initialize result
+  std::string instructions;  // optional; sent in the initialize and server/discover results
 };
 
 struct DispatcherOptions {
   ServerInfo info;
   std::size_t page_size = 100;  // tools/resources/prompts list page size
   int max_json_depth = 64;      // deeper messages are refused (-32600)
+  // ttlMs of cacheable 2026-07-28 results (lists, discover, static resource reads): how long
+  // a client may reuse them without asking again.
+  std::int64_t cache_ttl_ms = 60000;
 };
 
 // Observes finished tool calls (the metrics registry implements it).

@@ -26,7 +26,7 @@ json adapt_descriptor(const json& descriptor, const std::string& version) {
 template <typename Items>
 Result list_page(const Request& request, const Items& items, const char* list) {
   const Page page = paginate(request, list, items.size());
-  const std::string version = request.session.protocol_version();
+  const std::string version = request_version(request);
   json entries = json::array();
   for (std::size_t i = page.begin; i < page.end; ++i)
     entries.push_back(adapt_descriptor(items[i].descriptor, version));
@@ -35,8 +35,10 @@ Result list_page(const Request& request, const Items& items, const char* list) {
   return result;
 }
 
-RpcError resource_not_found(const std::string& uri) {
-  return RpcError{rpc_code::k_resource_not_found, "Resource not found", json{{"uri", uri}}};
+// 2026-07-28 answers an unknown URI with -32602 (Invalid params); earlier revisions with -32002.
+RpcError resource_not_found(const Request& request, const std::string& uri) {
+  return RpcError{is_modern(request) ? rpc_code::k_invalid_params : rpc_code::k_resource_not_found,
+                  "Resource not found", json{{"uri", uri}}};
 }
 
 // What a resource or template needs to be read, whichever of the two it is.
@@ -84,20 +86,20 @@ json content_entry(const std::string& uri, const std::optional<std::string>& mim
 }
 
 // A file source; template variables may name the file, but never leave its directory.
-json read_file_source(const std::string& uri, const ResourceMatch& match) {
+json read_file_source(const Request& request, const std::string& uri, const ResourceMatch& match) {
   std::string path = match.source.file->string();
   if (!match.variables.empty()) {
     for (const auto& [name, value] : match.variables.items()) {
       const std::string text = placeholder_text(value);
       if (text.empty() || text == "." || text == ".." ||
           text.find_first_of(std::string_view("/\0", 2)) != std::string::npos)
-        throw resource_not_found(uri);
+        throw resource_not_found(request, uri);
     }
     path = substitute(std::string_view(path), match.variables);
   }
 
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw resource_not_found(uri);
+  if (!std::filesystem::is_regular_file(path, ec)) throw resource_not_found(request, uri);
   const auto size = std::filesystem::file_size(path, ec);
   if (ec || size > k_max_resource_bytes) {
     spdlog::error("resource {}: {} is unreadable or larger than {} bytes", uri, path,
@@ -152,14 +154,8 @@ Result read_handler_source(const Request& request, const std::string& uri,
                            const ResourceMatch& match) {
   const auto identity = request.session.identity();
   const InFlight in_flight(request.session, request.id);
-  SessionChannel channel(request.session, progress_token(request.params), in_flight.token(),
-                         request_deadline(*match.source.handler));
-  CallContext ctx{uri,
-                  *identity,
-                  request.correlation_id,
-                  request.session.protocol_version(),
-                  in_flight.token(),
-                  channel};
+  SessionChannel channel(request, in_flight.token(), request_deadline(*match.source.handler));
+  CallContext ctx = call_context(request, uri, *identity, in_flight.token(), channel);
   const json result = request.runner.run(*match.source.handler, match.base_dir, match.variables,
                                          match.variables, ctx);
   if (in_flight.token().cancelled()) return std::nullopt;
@@ -172,7 +168,10 @@ Result read_handler_source(const Request& request, const std::string& uri,
     throw RpcError{rpc_code::k_internal_error, "resource handler failed",
                    json{{"uri", uri}, {"reason", reason}}};
   }
-  return json{{"contents", handler_contents(uri, mime_type(match.descriptor), result)}};
+  json contents{{"contents", handler_contents(uri, mime_type(match.descriptor), result)}};
+  // Computed per read: a 2026-07-28 client must not reuse it.
+  if (is_modern(request)) contents["ttlMs"] = 0;
+  return contents;
 }
 
 }  // namespace
@@ -188,10 +187,11 @@ Result resource_templates_list(const Request& request) {
 Result resources_read(const Request& request) {
   const std::string& uri = require_string(request.params, "uri");
   const auto match = find_resource(request.catalog, uri);
-  if (!match) throw resource_not_found(uri);
+  if (!match) throw resource_not_found(request, uri);
 
   if (match->source.handler) return read_handler_source(request, uri, *match);
-  if (match->source.file) return json{{"contents", json::array({read_file_source(uri, *match)})}};
+  if (match->source.file)
+    return json{{"contents", json::array({read_file_source(request, uri, *match)})}};
   json entry = content_entry(uri, mime_type(match->descriptor));
   entry["text"] = substitute(std::string_view(match->source.text.value_or("")), match->variables);
   return json{{"contents", json::array({std::move(entry)})}};
@@ -200,7 +200,7 @@ Result resources_read(const Request& request) {
 Result resources_subscribe(const Request& request, bool subscribe) {
   const std::string& uri = require_string(request.params, "uri");
   if (subscribe) {
-    if (!find_resource(request.catalog, uri)) throw resource_not_found(uri);
+    if (!find_resource(request.catalog, uri)) throw resource_not_found(request, uri);
     request.session.subscribe(uri);
   } else {
     request.session.unsubscribe(uri);

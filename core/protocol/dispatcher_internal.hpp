@@ -11,10 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "core/protocol/call.hpp"
 #include "core/descriptors/descriptor.hpp"
-#include "core/protocol/dispatcher.hpp"
 #include "core/handlers/runner.hpp"
+#include "core/protocol/call.hpp"
+#include "core/protocol/dispatcher.hpp"
+#include "core/protocol/request_meta.hpp"
 #include "core/protocol/rpc.hpp"
 #include "core/protocol/session.hpp"
 
@@ -31,7 +32,20 @@ struct Request {
   const json& id;
   const json& params;  // always an object (an empty one when the message had none)
   const std::string& correlation_id;
+  // The per-request protocol fields of a 2026-07-28 request; nullptr for a legacy request,
+  // which is served with what its session negotiated.
+  const RequestMeta* meta = nullptr;
 };
+
+// The revision, client capabilities and client info a request is served with: its own
+// (modern) or its session's (legacy).
+std::string request_version(const Request& request);
+json request_capabilities(const Request& request);
+bool is_modern(const Request& request);
+
+// What a 2026-07-28 cacheable result may be cached for: "private" whenever the caller is
+// authenticated (the answer may depend on its token), "public" otherwise.
+const char* cache_scope(const Request& request);
 
 using Result = std::optional<json>;
 
@@ -76,9 +90,12 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 // --- the channel back to the client during one call ---
+// Every message it sends names the request it belongs to (`related_id`), so transports put
+// it on that request's stream. For a 2026-07-28 request the log level is the request's own
+// (no level: no log messages at all) and there are no live requests to the client.
 class SessionChannel final : public CallChannel {
  public:
-  SessionChannel(Session& session, std::optional<json> progress_token, const CancelToken& cancel,
+  SessionChannel(const Request& request, const CancelToken& cancel,
                  std::chrono::steady_clock::time_point deadline);
 
   void progress(double progress, std::optional<double> total,
@@ -89,6 +106,8 @@ class SessionChannel final : public CallChannel {
 
  private:
   Session& m_session;
+  const json& m_related_id;
+  const RequestMeta* m_meta;
   std::optional<json> m_progress_token;
   const CancelToken& m_cancel;
   std::chrono::steady_clock::time_point m_deadline;
@@ -110,6 +129,11 @@ class InFlight {
   const json& m_id;
   std::shared_ptr<CancelToken> m_token;
 };
+
+// The context a handler runs with for `request`: who calls, the correlation id, the revision
+// and (2026-07-28) the trace context to pass on.
+CallContext call_context(const Request& request, std::string name, const Identity& identity,
+                         const CancelToken& cancel, CallChannel& channel);
 
 // params._meta.progressToken when it is a string or an integer.
 std::optional<json> progress_token(const json& params);

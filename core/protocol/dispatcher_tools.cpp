@@ -22,6 +22,8 @@ json adapt_tool(const json& descriptor, const std::string& version) {
     tool.erase("icons");
     tool.erase("execution");
   }
+  // 2026-07-28 moved tasks (and with them `execution`) out of the core protocol.
+  if (is_modern_version(version)) tool.erase("execution");
   return tool;
 }
 
@@ -103,7 +105,7 @@ Result tools_list(const Request& request) {
     if (identity->can_use_tool(tool.name)) visible.push_back(&tool);
 
   const Page page = paginate(request, "tools", visible.size());
-  const std::string version = request.session.protocol_version();
+  const std::string version = request_version(request);
   json tools = json::array();
   for (std::size_t i = page.begin; i < page.end; ++i)
     tools.push_back(adapt_tool(visible[i]->descriptor, version));
@@ -124,16 +126,14 @@ Result tools_call(const Request& request) {
   const json arguments = prepare_arguments(tool, request.params);
   const InFlight in_flight(request.session, request.id);
 
-  const std::string version = request.session.protocol_version();
+  const std::string version = request_version(request);
   json result;
   if (auto problem = tool.input_schema ? tool.input_schema->validate(arguments) : std::nullopt) {
     // Per the spec, input validation errors are tool execution errors the model can fix.
     result = tool_error(*problem);
   } else {
-    SessionChannel channel(request.session, progress_token(request.params), in_flight.token(),
-                           request_deadline(tool.handler));
-    CallContext ctx{tool.name, *identity,         request.correlation_id,
-                    version,   in_flight.token(), channel};
+    SessionChannel channel(request, in_flight.token(), request_deadline(tool.handler));
+    CallContext ctx = call_context(request, tool.name, *identity, in_flight.token(), channel);
     result = check_result(tool, request.runner.run(tool.handler, tool.base_dir, arguments,
                                                    placeholder_values(tool, arguments), ctx));
   }

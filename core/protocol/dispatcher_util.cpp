@@ -127,6 +127,36 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+// --- the era a request is served in ---
+
+std::string request_version(const Request& request) {
+  return request.meta ? request.meta->protocol_version : request.session.protocol_version();
+}
+
+json request_capabilities(const Request& request) {
+  return request.meta ? request.meta->client_capabilities : request.session.client_capabilities();
+}
+
+bool is_modern(const Request& request) {
+  return request.meta != nullptr;
+}
+
+CallContext call_context(const Request& request, std::string name, const Identity& identity,
+                         const CancelToken& cancel, CallChannel& channel) {
+  CallContext ctx{std::move(name),          identity, request.correlation_id,
+                  request_version(request), cancel,   channel};
+  if (request.meta) {
+    ctx.traceparent = request.meta->traceparent;
+    ctx.tracestate = request.meta->tracestate;
+  }
+  return ctx;
+}
+
+const char* cache_scope(const Request& request) {
+  const auto identity = request.session.identity();
+  return identity->user || identity->token_name ? "private" : "public";
+}
+
 // --- the channel back to the client ---
 
 std::optional<json> progress_token(const json& params) {
@@ -144,11 +174,12 @@ std::chrono::steady_clock::time_point request_deadline(const HandlerSpec& handle
   return std::chrono::steady_clock::time_point::max();
 }
 
-SessionChannel::SessionChannel(Session& session, std::optional<json> progress_token,
-                               const CancelToken& cancel,
+SessionChannel::SessionChannel(const Request& request, const CancelToken& cancel,
                                std::chrono::steady_clock::time_point deadline)
-    : m_session(session),
-      m_progress_token(std::move(progress_token)),
+    : m_session(request.session),
+      m_related_id(request.id),
+      m_meta(request.meta),
+      m_progress_token(progress_token(request.params)),
       m_cancel(cancel),
       m_deadline(deadline) {}
 
@@ -165,17 +196,20 @@ void SessionChannel::progress(double progress, std::optional<double> total,
   if (total) params["total"] = *total;
   // ProgressNotification.message arrived with 2025-03-26.
   if (message && valid_utf8(*message) &&
-      version_at_least(m_session.protocol_version(), "2025-03-26"))
+      (m_meta || version_at_least(m_session.protocol_version(), "2025-03-26")))
     params["message"] = *message;
-  m_session.notify("notifications/progress", std::move(params));
+  m_session.notify("notifications/progress", std::move(params), m_related_id);
 }
 
 void SessionChannel::log(const std::string& level, const std::optional<std::string>& logger,
                          const json& data) {
-  if (!m_session.log_enabled(level)) return;  // also drops names that are not MCP levels
+  // A 2026-07-28 request gets log messages only when it asked for them, at its own level.
+  const bool enabled = m_meta ? m_meta->log_level && log_level_at_least(level, *m_meta->log_level)
+                              : m_session.log_enabled(level);
+  if (!enabled) return;  // also drops names that are not MCP levels
   json params{{"level", level}, {"data", data}};
   if (logger) params["logger"] = *logger;
-  m_session.notify("notifications/message", std::move(params));
+  m_session.notify("notifications/message", std::move(params), m_related_id);
 }
 
 namespace {
@@ -195,6 +229,11 @@ json error_reply(int code, std::string message) {
 }  // namespace
 
 json SessionChannel::request(const std::string& method, const json& params) {
+  // 2026-07-28 has no server-initiated requests: its clients are asked through
+  // InputRequiredResult (multi round-trip requests) instead.
+  if (m_meta)
+    return error_reply(rpc_code::k_method_not_found,
+                       "requests to the client are not available to 2026-07-28 clients");
   if (method != "ping") {
     const auto capability = required_capability(method);
     if (!capability)
@@ -206,7 +245,7 @@ json SessionChannel::request(const std::string& method, const json& params) {
                          "client does not support " + *capability + " (" + method + ")");
   }
   return m_session.send_request(method, params.is_null() ? json::object() : params, m_cancel,
-                                m_deadline);
+                                m_deadline, m_related_id);
 }
 
 InFlight::InFlight(Session& session, const json& id)

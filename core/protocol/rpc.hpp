@@ -15,8 +15,12 @@ constexpr int k_invalid_request = -32600;
 constexpr int k_method_not_found = -32601;
 constexpr int k_invalid_params = -32602;
 constexpr int k_internal_error = -32603;
-constexpr int k_resource_not_found = -32002;  // MCP: resources/read of an unknown URI
+constexpr int k_resource_not_found = -32002;  // legacy MCP: resources/read of an unknown URI
 constexpr int k_request_cancelled = -32800;   // used for client requests we abandon
+// MCP 2026-07-28 (the range -32020..-32099 is the specification's own).
+constexpr int k_header_mismatch = -32020;               // HTTP headers contradict the body
+constexpr int k_missing_client_capability = -32021;     // data.requiredCapabilities
+constexpr int k_unsupported_protocol_version = -32022;  // data.supported, data.requested
 }  // namespace rpc_code
 
 struct RpcError {

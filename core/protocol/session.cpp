@@ -22,6 +22,11 @@ int log_level_index(std::string_view level) {
   return it == k_log_levels.end() ? -1 : static_cast<int>(it - k_log_levels.begin());
 }
 
+// The sender for a transport that routes nothing: one stream carries everything.
+Session::Sender unrouted(std::function<void(const json&)> sender) {
+  return [sender = std::move(sender)](const json& message, const json&) { sender(message); };
+}
+
 // A cancelled wait polls its token this often, in case whoever cancelled it could not wake us
 // (a token cancelled directly rather than through cancel_request/cancel_all).
 constexpr auto k_cancel_poll = std::chrono::milliseconds(100);
@@ -45,6 +50,18 @@ struct Session::Pending {
 };
 
 // Until the client calls logging/setLevel every message is sent, as the reference SDKs do.
+bool is_log_level(std::string_view level) {
+  return log_level_index(level) >= 0;
+}
+
+bool log_level_at_least(std::string_view level, std::string_view minimum) {
+  const int index = log_level_index(level);
+  return index >= 0 && index >= log_level_index(minimum);
+}
+
+Session::Session(std::function<void(const json& message)> sender, Identity identity)
+    : Session(unrouted(std::move(sender)), std::move(identity)) {}
+
 Session::Session(Sender sender, Identity identity)
     : m_sender(std::move(sender)),
       m_identity(std::make_shared<const Identity>(std::move(identity))),
@@ -180,9 +197,9 @@ std::size_t Session::in_flight() const {
   return m_in_flight.size();
 }
 
-void Session::notify(const std::string& method, json params) {
+void Session::notify(const std::string& method, json params, const json& related_id) {
   try {
-    m_sender(make_notification(method, std::move(params)));
+    m_sender(make_notification(method, std::move(params)), related_id);
   } catch (const std::exception& e) {
     // The client went away mid-call; the transport cancels the session's calls.
     spdlog::debug("dropping {} notification: {}", method, e.what());
@@ -190,7 +207,7 @@ void Session::notify(const std::string& method, json params) {
 }
 
 json Session::send_request(const std::string& method, json params, const CancelToken& cancel,
-                           std::chrono::steady_clock::time_point deadline) {
+                           std::chrono::steady_clock::time_point deadline, const json& related_id) {
   if (cancel.cancelled()) return cancelled_reply();
   auto pending = std::make_shared<Pending>();
   json id;
@@ -202,7 +219,7 @@ json Session::send_request(const std::string& method, json params, const CancelT
   const std::string key = id.dump();
 
   try {
-    m_sender(make_request(id, method, std::move(params)));
+    m_sender(make_request(id, method, std::move(params)), related_id);
   } catch (const std::exception& e) {
     spdlog::warn("could not send {} request to the client: {}", method, e.what());
     std::lock_guard lock(m_mutex);
@@ -225,7 +242,7 @@ json Session::send_request(const std::string& method, json params, const CancelT
 
   // Tell the client we no longer want the answer (MCP cancellation works both ways).
   const char* reason = timed_out ? "request timed out" : "request cancelled";
-  notify("notifications/cancelled", json{{"requestId", id}, {"reason", reason}});
+  notify("notifications/cancelled", json{{"requestId", id}, {"reason", reason}}, related_id);
   return timed_out ? error_reply(k_request_timeout, "request timed out") : cancelled_reply();
 }
 

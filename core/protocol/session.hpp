@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "core/protocol/call.hpp"
 
@@ -21,12 +22,22 @@ namespace mcpd::core {
 
 using json = nlohmann::json;
 
+// RFC 5424 level names as MCP spells them ("debug" ... "emergency").
+bool is_log_level(std::string_view level);
+// True when `level` is a known level at or above `minimum`.
+bool log_level_at_least(std::string_view level, std::string_view minimum);
+
 class Session {
  public:
-  // Writes one complete JSON-RPC message to the client. Must be thread-safe.
-  using Sender = std::function<void(const json& message)>;
+  // Writes one complete JSON-RPC message to the client. Must be thread-safe. `related_id` is
+  // the id of the client request the message belongs to (a progress or log notification, a
+  // request to the client made while serving it), or null when it belongs to none
+  // (list_changed, resources/updated): transports with one stream per request route by it.
+  using Sender = std::function<void(const json& message, const json& related_id)>;
 
   explicit Session(Sender sender, Identity identity = {});
+  // For transports with a single stream (stdio, tests): every message goes to `sender`.
+  explicit Session(std::function<void(const json& message)> sender, Identity identity = {});
   ~Session();
 
   // --- identity (may change: stdio re-validates MCPD_TOKEN periodically) ---
@@ -62,17 +73,20 @@ class Session {
   std::size_t in_flight() const;
 
   // --- server-to-client traffic ---
-  void notify(const std::string& method, json params);
+  void notify(const std::string& method, json params, const json& related_id = nullptr);
   // Sends a request and blocks until the client's response arrives, `cancel` fires or
   // `deadline` passes. Returns {"result": ...} or {"error": {...}} (-32800 when cancelled,
   // -32001 on the deadline; the client is sent notifications/cancelled for both).
-  json send_request(const std::string& method, json params, const CancelToken& cancel,
-                    std::chrono::steady_clock::time_point deadline =
-                        std::chrono::steady_clock::time_point::max());
+  json send_request(
+      const std::string& method, json params, const CancelToken& cancel,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+      const json& related_id = nullptr);
   // Routes a client response to the waiting send_request. False if nobody waits for its id.
   bool deliver_response(const json& message);
 
-  void send(const json& message) const { m_sender(message); }
+  void send(const json& message, const json& related_id = nullptr) const {
+    m_sender(message, related_id);
+  }
 
  private:
   struct Pending;
@@ -87,8 +101,8 @@ class Session {
   std::set<std::string> m_subscriptions;
   std::map<std::string, std::shared_ptr<CancelToken>> m_in_flight;
   static constexpr std::size_t k_max_early_cancels = 64;
-  std::deque<std::string> m_early_cancels;  // ids cancelled before they started
-  std::map<std::string, std::shared_ptr<Pending>> m_pending;        // key: id.dump()
+  std::deque<std::string> m_early_cancels;                    // ids cancelled before they started
+  std::map<std::string, std::shared_ptr<Pending>> m_pending;  // key: id.dump()
   std::uint64_t m_next_request_id = 1;
 };
 

@@ -441,7 +441,7 @@ bool is_json_content_type(std::string_view content_type) {
 // --- protocol versions ---
 
 bool supported_protocol_version(std::string_view version) {
-  const auto& versions = core::supported_protocol_versions();
+  const auto& versions = core::legacy_protocol_versions();
   return std::find(versions.begin(), versions.end(), version) != versions.end();
 }
 

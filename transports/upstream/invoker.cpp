@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <random>
 
-#include "core/descriptors/placeholders.hpp"
 #include "core/config/error.hpp"
+#include "core/descriptors/placeholders.hpp"
 #include "core/handlers/exec_output.hpp"
 
 namespace mcpd::transports::upstream {
@@ -188,6 +188,10 @@ json UpstreamInvoker::call(const core::HttpHandlerSpec& spec, const json& values
     headers.emplace_back("X-Correlation-ID", ctx.correlation_id);
   if (ctx.identity.user && valid_header_value(*ctx.identity.user))
     headers.emplace_back("X-MCP-User", *ctx.identity.user);
+  // W3C Trace Context of a 2026-07-28 request (checked well-formed when it was read).
+  if (!ctx.traceparent.empty()) headers.emplace_back("traceparent", ctx.traceparent);
+  if (!ctx.tracestate.empty() && valid_header_value(ctx.tracestate))
+    headers.emplace_back("tracestate", ctx.tracestate);
   const auto& settings = upstream->settings;
   if (!settings.api_key.empty())
     headers.emplace_back("Authorization", settings.auth_scheme + " " + settings.api_key);
