@@ -143,8 +143,14 @@ bool is_modern(const Request& request) {
 
 CallContext call_context(const Request& request, std::string name, const Identity& identity,
                          const CancelToken& cancel, CallChannel& channel) {
-  CallContext ctx{std::move(name),          identity, request.correlation_id,
-                  request_version(request), cancel,   channel};
+  CallContext ctx{std::move(name),
+                  identity,
+                  request.correlation_id,
+                  request_version(request),
+                  cancel,
+                  channel,
+                  {},
+                  {}};
   if (request.meta) {
     ctx.traceparent = request.meta->traceparent;
     ctx.tracestate = request.meta->tracestate;
