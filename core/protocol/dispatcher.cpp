@@ -61,8 +61,8 @@ Result initialize(const Request& request) {
   return result;
 }
 
-// 2026-07-28: what the server speaks and offers, asked for at any time (also without a
-// version claim: it is how a client probes a stdio server's era).
+// 2026-07-28: what the server speaks and offers (also how a client probes a stdio server's
+// era: a legacy server answers it with an error).
 Result discover(const Request& request) {
   json versions = json::array();
   for (const auto& v : modern_protocol_versions()) versions.push_back(v);
@@ -326,8 +326,11 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
                                             "method not found: " + detail::clip(method, 64)});
   if (envelope.array_params)
     return make_error(envelope.id, detail::invalid_params("params must be an object"));
-  const bool discovering = method == "server/discover";
-  if (!meta && !discovering)
+  // server/discover is a 2026-07-28 method: without the per-request fields it is malformed.
+  // (Without a version claim, reading the fields always fails.)
+  if (!meta && method == "server/discover")
+    return make_error(envelope.id, std::get<RpcError>(read_request_meta(*envelope.params)));
+  if (!meta)
     if (auto refusal = lifecycle_refusal(method, in_batch, session))
       return make_error(envelope.id, invalid_request(*refusal));
 
@@ -350,7 +353,7 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
                           meta ? &*meta : nullptr};
     auto result = entry->second(request);
     if (!result) return std::nullopt;
-    if (meta || discovering) finish_modern_result(*result, method, request);
+    if (meta) finish_modern_result(*result, method, request);
     return make_result(envelope.id, std::move(*result));
   } catch (const RpcError& e) {
     return make_error(envelope.id, e);

@@ -56,7 +56,9 @@ std::variant<RequestMeta, RpcError> read_request_meta(const json& params) {
   out.protocol_version = version->get<std::string>();
   if (!is_supported_modern_version(out.protocol_version)) {
     json supported = json::array();
-    for (const auto& v : all_protocol_versions()) supported.push_back(v);
+    // Only what can be named per request: legacy revisions are negotiated by initialize, and
+    // a client retries with one of these (they are what server/discover lists).
+    for (const auto& v : modern_protocol_versions()) supported.push_back(v);
     return RpcError{rpc_code::k_unsupported_protocol_version, "Unsupported protocol version",
                     json{{"supported", std::move(supported)}, {"requested", out.protocol_version}}};
   }

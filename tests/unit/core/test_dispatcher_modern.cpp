@@ -49,7 +49,7 @@ TEST_CASE("an unsupported version gets -32022 listing the supported ones",
   CHECK(error["code"] == -32022);
   CHECK(error["data"]["requested"] == "2099-01-01");
   CHECK(error["data"]["supported"][0] == "2026-07-28");
-  CHECK(error["data"]["supported"].size() == all_protocol_versions().size());
+  CHECK(error["data"]["supported"] == json::array({"2026-07-28"}));  // what discover lists
 
   // A legacy revision named per request is not served per request either.
   params["_meta"]["io.modelcontextprotocol/protocolVersion"] = "2025-11-25";
@@ -78,8 +78,8 @@ TEST_CASE("server/discover names versions, capabilities and instructions",
   DispatcherOptions options;
   options.info.instructions = "Use the greet tool.";
   Fixture f(options);
-  for (const json& params : {modern(), json::object()}) {  // also the unversioned stdio probe
-    const json discover = f.result(1, "server/discover", params);
+  {
+    const json discover = f.result(1, "server/discover", modern());
     CHECK(discover["resultType"] == "complete");
     CHECK(discover["supportedVersions"] == json::array({"2026-07-28"}));
     CHECK(discover["capabilities"]["tools"].is_object());
@@ -88,6 +88,8 @@ TEST_CASE("server/discover names versions, capabilities and instructions",
     CHECK(discover["_meta"]["io.modelcontextprotocol/serverInfo"]["version"] == MCPD_VERSION);
     CHECK(discover.contains("ttlMs"));
   }
+  // Without the per-request fields it is malformed.
+  CHECK(f.error(2, "server/discover")["code"] == -32602);
   // initialize keeps offering the legacy revisions only.
   CHECK(f.initialize("2026-07-28")["protocolVersion"] == "2025-11-25");
 }
