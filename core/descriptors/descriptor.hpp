@@ -105,7 +105,11 @@ struct ResourceTemplateDef {
 struct PromptDef {
   std::string name;
   json descriptor;  // what prompts/list shows (name, title, description, arguments, ...)
-  json messages;    // PromptMessage templates
+  json messages;    // PromptMessage templates (when there is no handler)
+  // Computes the messages instead (exactly one of messages and handler): its result's
+  // structuredContent.messages, else one user message per content block.
+  std::optional<HandlerSpec> handler;
+  std::filesystem::path base_dir;                               // the descriptor file's directory
   std::map<std::string, std::vector<std::string>> completions;  // argument -> values
   SourceLocation where;
 };

@@ -125,9 +125,10 @@ std::optional<PromptDef> load_prompt(FileChecker& c, const json& prompt, const s
     c.error(ptr, "prompt", "a prompt must be an object, got " + json_kind_name(prompt));
     return std::nullopt;
   }
-  c.check_keys(prompt, ptr,
-               {"name", "title", "description", "arguments", "messages", "icons", "_meta"},
-               "prompt");
+  c.check_keys(
+      prompt, ptr,
+      {"name", "title", "description", "arguments", "messages", "handler", "icons", "_meta"},
+      "prompt");
   std::size_t errors = c.error_count();
   PromptDef def;
   def.where = c.where(ptr);
@@ -145,14 +146,24 @@ std::optional<PromptDef> load_prompt(FileChecker& c, const json& prompt, const s
 
   def.descriptor = prompt;
   def.descriptor.erase("messages");
+  def.descriptor.erase("handler");
+  def.base_dir = c.base_dir();
   bool arguments_ok = true;
   std::vector<Argument> arguments = load_arguments(c, prompt, ptr, def, arguments_ok);
   Declared declared{{}, "prompt '" + def.name + "'", arguments_ok};
   for (const auto& argument : arguments) declared.names.insert(argument.name);
-  load_messages(c, prompt, ptr, declared, def);
+  const auto handler = prompt.find("handler");
+  if (handler != prompt.end()) {
+    if (prompt.contains("messages"))
+      c.error(ptr, "prompt", "a prompt has either \"messages\" or a \"handler\", not both");
+    def.handler = load_handler(c, *handler, pointer_append(ptr, "handler"), declared);
+  } else {
+    load_messages(c, prompt, ptr, declared, def);
+  }
 
-  // Unused arguments are worth a warning even when a message has other problems.
-  if (arguments_ok && def.messages.is_array()) {
+  // Unused arguments are worth a warning even when a message has other problems (a handler
+  // gets every argument on its stdin, so it need not name them).
+  if (arguments_ok && !def.handler && def.messages.is_array()) {
     std::set<std::string> used;
     for (auto& name : find_placeholders(def.messages)) used.insert(name);
     for (const auto& argument : arguments)

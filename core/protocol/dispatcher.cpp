@@ -370,7 +370,7 @@ bool Dispatcher::may_block(const json& message) {
   if (!message.is_object()) return false;
   const auto method = message.find("method");
   return method != message.end() && method->is_string() &&
-         (*method == "tools/call" || *method == "resources/read");
+         (*method == "tools/call" || *method == "resources/read" || *method == "prompts/get");
 }
 
 bool Dispatcher::blocks(const json& message) const {
@@ -380,9 +380,14 @@ bool Dispatcher::blocks(const json& message) const {
   if (!may_block(message)) return false;
   const auto& method = message["method"].get_ref<const std::string&>();
   const auto params = message.find("params");
-  if (method != "tools/call" || params == message.end() || !params->is_object()) return true;
+  if (method == "resources/read" || params == message.end() || !params->is_object()) return true;
   const auto name = params->find("name");
   if (name == params->end() || !name->is_string()) return false;  // refused at once
+  if (method == "prompts/get") {
+    const PromptDef* prompt = m_catalog->find_prompt(name->get_ref<const std::string&>());
+    return prompt && prompt->handler &&
+           !std::holds_alternative<StaticHandlerSpec>(*prompt->handler);
+  }
   const ToolDef* tool = m_catalog->find_tool(name->get_ref<const std::string&>());
   return tool && !std::holds_alternative<StaticHandlerSpec>(tool->handler);  // unknown: refused
 }

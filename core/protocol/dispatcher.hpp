@@ -59,7 +59,7 @@ class Dispatcher {
   std::optional<json> handle_text(std::string_view text, Session& session,
                                   const std::string& correlation_id = {});
 
-  // True when handling `message` may take long (tools/call, a handler-backed resources/read,
+  // True when handling `message` may take long (tools/call, resources/read, prompts/get,
   // a batch containing one): run it off the reader/I/O thread. Everything else is quick.
   static bool may_block(const json& message);
   // may_block() knowing the catalog: a tools/call of a tool with a static handler is quick

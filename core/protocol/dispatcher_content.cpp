@@ -174,6 +174,44 @@ Result read_handler_source(const Request& request, const std::string& uri,
   return contents;
 }
 
+// A prompt handler's CallToolResult as a GetPromptResult: structuredContent.messages when
+// the handler gives them, else one user message per content block.
+json prompt_result(const std::string& name, const json& result) {
+  if (!result.is_object() || result.value("isError", false)) {
+    std::string reason = "prompt handler failed";
+    if (result.is_object() && !result.value("content", json::array()).empty())
+      reason = result["content"][0].value("text", reason);
+    spdlog::warn("prompts/get {} failed: {}", name, reason);
+    throw RpcError{rpc_code::k_internal_error, "prompt handler failed",
+                   json{{"name", name}, {"reason", reason}}};
+  }
+  const json structured = result.value("structuredContent", json::object());
+  if (structured.is_object() && structured.contains("messages") &&
+      structured["messages"].is_array()) {
+    json out{{"messages", structured["messages"]}};
+    if (structured.contains("description") && structured["description"].is_string())
+      out["description"] = structured["description"];
+    return out;
+  }
+  json messages = json::array();
+  for (const auto& block : result.value("content", json::array()))
+    messages.push_back({{"role", "user"}, {"content", block}});
+  return json{{"messages", std::move(messages)}};
+}
+
+Result run_prompt_handler(const Request& request, const PromptDef& prompt, const json& values) {
+  const auto identity = request.session.identity();
+  const InFlight in_flight(request.session, request.id);
+  SessionChannel channel(request, in_flight.token(), request_deadline(*prompt.handler));
+  CallContext ctx = call_context(request, prompt.name, *identity, in_flight.token(), channel);
+  json arguments = json::object();
+  for (const auto& [key, value] : values.items())
+    if (!value.is_null()) arguments[key] = value;
+  const json result = request.runner.run(*prompt.handler, prompt.base_dir, arguments, values, ctx);
+  if (in_flight.token().cancelled()) return std::nullopt;
+  return prompt_result(prompt.name, result);
+}
+
 }  // namespace
 
 Result resources_list(const Request& request) {
@@ -234,8 +272,15 @@ Result prompts_get(const Request& request) {
     }
   }
 
-  json result{{"messages", substitute(prompt->messages, values)}};
-  if (prompt->descriptor.contains("description"))
+  json result;
+  if (prompt->handler) {
+    auto computed = run_prompt_handler(request, *prompt, values);
+    if (!computed) return std::nullopt;
+    result = std::move(*computed);
+  } else {
+    result = json{{"messages", substitute(prompt->messages, values)}};
+  }
+  if (!result.contains("description") && prompt->descriptor.contains("description"))
     result["description"] = prompt->descriptor["description"];
   return result;
 }

@@ -525,3 +525,25 @@ TEST_CASE("an unknown upstream is reported only when upstreams are known", "[cor
   options.upstreams = {"crm"};
   CHECK(load_descriptors({file}, options).diagnostics.empty());
 }
+
+TEST_CASE("a prompt may compute its messages with a handler", "[core][descriptors]") {
+  TempDir dir;
+  const fs::path file = dir.write("prompts.json", R"({"prompts": [
+    {"name": "computed", "arguments": [{"name": "topic", "required": true}],
+     "handler": {"static": {"content": [{"type": "text", "text": "About {topic}"}]}}},
+    {"name": "both", "messages": [{"role": "user", "content": {"type": "text", "text": "x"}}],
+     "handler": {"static": {"content": []}}},
+    {"name": "bad_placeholder", "handler": {"static": {"content": [{"type": "text", "text": "{nope}"}]}}}
+  ]})");
+  const LoadResult result = load_descriptors({file});
+  INFO(listing(result));
+  REQUIRE(result.catalog);
+  const PromptDef* computed = result.catalog->find_prompt("computed");
+  REQUIRE(computed);
+  CHECK(computed->handler);
+  CHECK_FALSE(computed->descriptor.contains("handler"));
+  CHECK(computed->base_dir == file.parent_path());
+  CHECK_FALSE(result.catalog->find_prompt("both"));
+  CHECK_FALSE(result.catalog->find_prompt("bad_placeholder"));
+  CHECK_FALSE(result.ok());
+}

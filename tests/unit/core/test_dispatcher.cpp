@@ -514,6 +514,7 @@ TEST_CASE("a cancelled call gets no reply", "[core][dispatcher]") {
 TEST_CASE("may_block flags calls that run handlers", "[core][dispatcher]") {
   CHECK(Dispatcher::may_block(make_request(1, "tools/call", {{"name", "x"}})));
   CHECK(Dispatcher::may_block(make_request(1, "resources/read", {{"uri", "x"}})));
+  CHECK(Dispatcher::may_block(make_request(1, "prompts/get", {{"name", "x"}})));
   CHECK(
       Dispatcher::may_block(json::array({make_request(1, "ping"), make_request(2, "tools/call")})));
   CHECK_FALSE(Dispatcher::may_block(make_request(1, "ping")));

@@ -231,3 +231,42 @@ TEST_CASE("modern_version_of reads the version claim", "[core][modern]") {
   CHECK(modern_version_of(make_request(
             1, "tools/list", {{"_meta", {{"io.modelcontextprotocol/protocolVersion", 1}}}})) == "");
 }
+
+TEST_CASE("a prompt with a handler computes its messages", "[core][dispatcher][prompts]") {
+  Fixture f;
+  PromptDef computed;
+  computed.name = "computed";
+  computed.descriptor = {{"name", "computed"},
+                         {"description", "Computed"},
+                         {"arguments", json::array({{{"name", "topic"}, {"required", true}}})}};
+  computed.handler = text_handler("About {topic}");
+  PromptDef scripted = computed;
+  scripted.name = "scripted";
+  scripted.descriptor["name"] = "scripted";
+  scripted.handler = exec_handler(
+      f.dir(),
+      {"/bin/sh", "-c",
+       "read line; printf '{\"messages\":[{\"role\":\"assistant\",\"content\":{\"type\":\"text\","
+       "\"text\":\"hi\"}}],\"description\":\"From the script\"}'"},
+      ExecHandlerSpec::Output::json);
+  f.catalog->prompts.push_back(computed);
+  f.catalog->prompts.push_back(scripted);
+  f.catalog->index();
+
+  const json got =
+      f.result(1, "prompts/get", modern({{"name", "computed"}, {"arguments", {{"topic", "tea"}}}}));
+  CHECK(got["resultType"] == "complete");
+  CHECK(got["description"] == "Computed");
+  REQUIRE(got["messages"].size() == 1);
+  CHECK(got["messages"][0] ==
+        json{{"role", "user"}, {"content", {{"type", "text"}, {"text", "About tea"}}}});
+
+  const json script =
+      f.result(2, "prompts/get", modern({{"name", "scripted"}, {"arguments", {{"topic", "x"}}}}));
+  CHECK(script["description"] == "From the script");
+  CHECK(script["messages"][0]["role"] == "assistant");
+  CHECK(f.dispatcher->blocks(make_request(3, "prompts/get", {{"name", "scripted"}})));
+  CHECK_FALSE(f.dispatcher->blocks(make_request(3, "prompts/get", {{"name", "computed"}})));
+  // Arguments are still checked before a handler runs.
+  CHECK(f.error(4, "prompts/get", modern({{"name", "computed"}}))["code"] == -32602);
+}
