@@ -47,15 +47,17 @@ double tokens_at(const Bucket& bucket, RateLimiter::Clock::time_point now, doubl
   return std::min(capacity, bucket.tokens + elapsed * rate);
 }
 
-RateDecision decide(double tokens, double rate) {
+// Can `cost` tokens be taken from `tokens`? When not, how long until they can: for a cost above
+// the capacity (never allowed), until the bucket is full.
+RateDecision decide(double tokens, double rate, double capacity, double cost) {
   RateDecision decision;
-  if (tokens + k_epsilon >= 1) {
+  if (cost <= capacity && tokens + k_epsilon >= cost) {
     decision.allowed = true;
-    decision.remaining = static_cast<std::uint32_t>(std::floor(tokens - 1 + k_epsilon));
+    decision.remaining = static_cast<std::uint32_t>(std::floor(tokens - cost + k_epsilon));
     return decision;
   }
   decision.allowed = false;
-  const double wait = std::ceil((1 - tokens) / rate - k_epsilon);
+  const double wait = std::ceil((std::min(cost, capacity) - tokens) / rate - k_epsilon);
   const double limit = std::numeric_limits<std::uint32_t>::max();
   decision.retry_after_seconds = static_cast<std::uint32_t>(std::clamp(wait, 1.0, limit));
   return decision;
@@ -65,6 +67,7 @@ RateDecision decide(double tokens, double rate) {
 
 RateLimiter::RateLimiter(RateLimitOptions options) : m_options(options) {
   if (m_options.requests < 1) throw Error("RATE_LIMIT_REQUESTS must be at least 1");
+  if (m_options.burst == 0) m_options.burst = m_options.requests;
   if (!std::isfinite(m_options.window_seconds) || m_options.window_seconds <= 0 ||
       m_options.window_seconds > 365.0 * 24 * 3600) {
     throw Error("RATE_LIMIT_WINDOW must be a positive number of seconds (at most a year)");
@@ -72,8 +75,10 @@ RateLimiter::RateLimiter(RateLimitOptions options) : m_options(options) {
   if (m_options.max_keys < 1) throw Error("rate limiter max_keys must be at least 1");
   m_options.shards = std::clamp<std::size_t>(m_options.shards, 1, m_options.max_keys);
   m_rate = m_options.requests / m_options.window_seconds;
-  m_window = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(m_options.window_seconds));
+  // Capped where steady_clock's range ends (a century is as good as forever here).
+  const double refill_seconds = std::min(m_options.burst / m_rate, 100.0 * 365 * 24 * 3600);
+  m_refill =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(refill_seconds));
   m_shard_capacity = (m_options.max_keys + m_options.shards - 1) / m_options.shards;
   m_shards = std::make_unique<Shard[]>(m_options.shards);
 }
@@ -92,13 +97,21 @@ RateLimiter::Shard& RateLimiter::shard_for(std::string_view key) const {
   return m_shards[std::hash<std::string_view>{}(key) % m_options.shards];
 }
 
-RateDecision RateLimiter::check(std::string_view key, Clock::time_point now) {
+std::uint32_t request_cost(std::string_view method) {
+  return method == "tools/call" || method == "resources/read" || method == "prompts/get" ||
+                 method == "completion/complete"
+             ? 1
+             : 0;
+}
+
+RateDecision RateLimiter::check(std::string_view key, Clock::time_point now, std::uint32_t cost) {
+  if (cost == 0 || cost > m_options.burst) return peek(key, now, cost);
   auto& shard = shard_for(key);
-  const double capacity = m_options.requests;
+  const double capacity = m_options.burst;
   std::lock_guard lock(shard.mutex);
 
-  // Buckets idle for a window are full: forget them (they are at the back of the LRU list).
-  while (!shard.lru.empty() && now - shard.lru.back().updated >= m_window) {
+  // Buckets idle for a refill are full: forget them (they are at the back of the LRU list).
+  while (!shard.lru.empty() && now - shard.lru.back().updated >= m_refill) {
     shard.erase(std::prev(shard.lru.end()));
     m_size.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -120,23 +133,24 @@ RateDecision RateLimiter::check(std::string_view key, Clock::time_point now) {
 
   bucket->tokens = tokens_at(*bucket, now, m_rate, capacity);
   bucket->updated = std::max(bucket->updated, now);
-  const auto decision = decide(bucket->tokens, m_rate);
-  if (decision.allowed) bucket->tokens = std::max(0.0, bucket->tokens - 1);
+  const auto decision = decide(bucket->tokens, m_rate, capacity, cost);
+  if (decision.allowed) bucket->tokens = std::max(0.0, bucket->tokens - cost);
   return decision;
 }
 
-RateDecision RateLimiter::peek(std::string_view key, Clock::time_point now) const {
+RateDecision RateLimiter::peek(std::string_view key, Clock::time_point now,
+                               std::uint32_t cost) const {
   auto& shard = shard_for(key);
-  const double capacity = m_options.requests;
+  const double capacity = m_options.burst;
   std::lock_guard lock(shard.mutex);
   const auto found = shard.index.find(key);
   const double tokens =
       found == shard.index.end() ? capacity : tokens_at(*found->second, now, m_rate, capacity);
-  return decide(tokens, m_rate);
+  return decide(tokens, m_rate, capacity, cost);
 }
 
 std::size_t RateLimiter::prune(Clock::time_point now) {
-  const double capacity = m_options.requests;
+  const double capacity = m_options.burst;
   std::size_t removed = 0;
   for (std::size_t i = 0; i < m_options.shards; ++i) {
     auto& shard = m_shards[i];

@@ -312,7 +312,9 @@ nlohmann::json Settings::describe() const {
           {"audience", jwt.audience},
           {"resource", jwt.resource}}}}},
       {"rate_limit",
-       {{"requests", rate_limit_requests}, {"window_seconds", rate_limit_window.count()}}},
+       {{"requests", rate_limit_requests},
+        {"window_seconds", rate_limit_window.count()},
+        {"burst", rate_limit_burst > 0 ? rate_limit_burst : rate_limit_requests}}},
       {"allowed_origins", allowed_origins},
       {"log", {{"level", log_level}, {"format", log_format}}},
       {"upstreams", upstream_list},
@@ -376,12 +378,13 @@ void apply_config(Settings& s, const nlohmann::json& config, const fs::path& fil
   if (config.contains("auth")) read_auth(s, config["auth"], r);
   if (config.contains("rate_limit")) {
     const json& rl = config["rate_limit"];
-    r.object(rl, "rate_limit", {"requests", "window_seconds"});
+    r.object(rl, "rate_limit", {"requests", "window_seconds", "burst"});
     if (rl.contains("requests"))
       s.rate_limit_requests = r.integer(rl["requests"], "rate_limit.requests", 1);
     if (rl.contains("window_seconds"))
       s.rate_limit_window =
           std::chrono::seconds(r.integer(rl["window_seconds"], "rate_limit.window_seconds", 1));
+    if (rl.contains("burst")) s.rate_limit_burst = r.integer(rl["burst"], "rate_limit.burst", 1);
   }
   if (config.contains("allowed_origins"))
     s.allowed_origins = r.strings(config["allowed_origins"], "allowed_origins");
@@ -458,6 +461,8 @@ void apply_environment(Settings& s, const Environment& env) {
     s.rate_limit_requests = env_positive(*v, "RATE_LIMIT_REQUESTS");
   if (auto v = get(env, "RATE_LIMIT_WINDOW"))
     s.rate_limit_window = std::chrono::seconds(env_positive(*v, "RATE_LIMIT_WINDOW"));
+  if (auto v = get(env, "RATE_LIMIT_BURST"))
+    s.rate_limit_burst = env_positive(*v, "RATE_LIMIT_BURST");
   if (get(env, "JWT_SECRET") && !s.jwt.enabled) s.jwt.enabled = true;  // HS256 from JWT_SECRET
   if (auto v = get(env, "DJANGO_BASE_URL")) {
     if (!valid_http_url(*v))

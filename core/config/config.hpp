@@ -70,9 +70,11 @@ struct Settings {
   bool require_auth = true;
   JwtSettings jwt;
 
-  // "rate_limit"
+  // "rate_limit": work requests (tools/call, resources/read, prompts/get, completion/complete)
+  // per client; `requests` per `window` sustained, up to `burst` at once (0: `requests`).
   int rate_limit_requests = 100;
   std::chrono::seconds rate_limit_window{60};
+  int rate_limit_burst = 0;
 
   std::vector<std::string> allowed_origins;
 

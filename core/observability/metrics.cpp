@@ -127,10 +127,12 @@ constexpr ProcessMetric k_process_metrics[] = {
 struct Metrics::State {
   explicit State(const Limits& limits)
       : tools(limits.max_tools, limits.max_label_bytes),
-        auth_failures(limits.max_auth_reasons, limits.max_label_bytes) {}
+        auth_failures(limits.max_auth_reasons, limits.max_label_bytes),
+        overload_rejections(limits.max_pools, limits.max_label_bytes) {}
 
   Family<ToolSeries> tools;
   Family<Counter> auth_failures;
+  Family<Counter> overload_rejections;
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::int64_t> active_sessions{0};
@@ -161,8 +163,14 @@ const std::vector<std::string>& Metrics::known_auth_reasons() {
   return reasons;
 }
 
+const std::vector<std::string>& Metrics::known_overload_pools() {
+  static const std::vector<std::string> pools{"workers", "auxiliary"};
+  return pools;
+}
+
 Metrics::Metrics(Limits limits) : m_state(std::make_unique<State>(limits)) {
   for (const auto& reason : known_auth_reasons()) m_state->auth_failures.get(reason, true);
+  for (const auto& pool : known_overload_pools()) m_state->overload_rejections.get(pool, true);
 }
 
 Metrics::~Metrics() = default;
@@ -186,6 +194,10 @@ void Metrics::tool_called(const std::string& tool, bool is_error, double seconds
 
 void Metrics::auth_failure(std::string_view reason) {
   m_state->auth_failures.get(reason).value.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::overload_rejection(std::string_view pool) {
+  m_state->overload_rejections.get(pool).value.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::request() {
@@ -245,6 +257,13 @@ std::string Metrics::render_prometheus() const {
            std::to_string(load(counter.value)));
   });
 
+  header(out, "mcp_overload_rejections_total", "counter",
+         "Requests refused with 503 because a pool's queue was full, by pool.");
+  state.overload_rejections.for_each([&](const std::string& pool, const Counter& counter) {
+    sample(out, "mcp_overload_rejections_total", {{"pool", pool}},
+           std::to_string(load(counter.value)));
+  });
+
   header(out, "mcp_active_sessions", "gauge", "MCP sessions currently open.");
   sample(out, "mcp_active_sessions", {},
          std::to_string(state.active_sessions.load(std::memory_order_relaxed)));
@@ -295,6 +314,12 @@ json Metrics::render_json() const {
     failures.push_back({{"labels", {{"reason", reason}}}, {"value", load(counter.value)}});
   });
   out["mcp_auth_failures_total"] = std::move(failures);
+
+  auto rejections = json::array();
+  state.overload_rejections.for_each([&](const std::string& pool, const Counter& counter) {
+    rejections.push_back({{"labels", {{"pool", pool}}}, {"value", load(counter.value)}});
+  });
+  out["mcp_overload_rejections_total"] = std::move(rejections);
 
   out["mcp_active_sessions"] = state.active_sessions.load(std::memory_order_relaxed);
   out["mcp_requests_total"] = load(state.requests);

@@ -20,6 +20,7 @@ namespace mcpd::core {
 struct MetricsLimits {
   std::size_t max_tools = 1000;       // distinct `tool` label values
   std::size_t max_auth_reasons = 32;  // distinct `reason` label values
+  std::size_t max_pools = 8;          // distinct `pool` label values
   std::size_t max_label_bytes = 128;  // longer label values are cut (at a UTF-8 boundary)
 };
 
@@ -34,6 +35,9 @@ class Metrics final : public CallObserver {
   static constexpr std::string_view k_overflow_label = "_other";
   // Reasons shown with 0 from the start, so dashboards and alerts see every series.
   static const std::vector<std::string>& known_auth_reasons();
+  // The pools whose full queue refuses requests (mcp_overload_rejections_total{pool}):
+  // "workers" (tool calls and other blocking requests), "auxiliary" (auth lookups, readiness).
+  static const std::vector<std::string>& known_overload_pools();
 
   static constexpr std::string_view k_prometheus_content_type =
       "text/plain; version=0.0.4; charset=utf-8";
@@ -54,6 +58,8 @@ class Metrics final : public CallObserver {
   void request();
   // mcp_errors_total: requests answered with an error (HTTP status >= 400 or a JSON-RPC error).
   void error();
+  // mcp_overload_rejections_total{pool}: requests answered 503 because `pool`'s queue was full.
+  void overload_rejection(std::string_view pool);
   // mcp_active_sessions.
   void add_active_sessions(std::int64_t delta);
   void set_active_sessions(std::int64_t value);

@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
 
+#include "core/protocol/rpc.hpp"
+
 namespace mcpd::transports::http {
 
 namespace net = boost::asio;
@@ -46,7 +48,7 @@ Response too_many_requests(std::uint32_t retry_after_seconds, std::string messag
 
 AuthGate::AuthGate(bool require_auth, std::shared_ptr<core::Authenticator> authenticator,
                    core::RateLimiter& limiter, core::RateLimiter& failure_limiter,
-                   core::Metrics* metrics, net::thread_pool& pool)
+                   core::Metrics* metrics, BoundedPool& pool)
     : m_require(require_auth),
       m_authenticator(std::move(authenticator)),
       m_limiter(limiter),
@@ -93,7 +95,7 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
                      std::function<void(Caller)> next) {
   const std::string& peer = request->client;
   if (!m_require) {
-    admit(exchange, Caller{core::Identity{}, std::string(), "ip:" + peer}, next);
+    next(Caller{core::Identity{}, std::string(), "ip:" + peer});
     return;
   }
 
@@ -132,14 +134,15 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
     conclude(exchange, *request, std::move(*outcome), next);
     return;
   }
-  net::post(m_pool, [this, exchange, request, token = std::string(bearer.token),
-                     next = std::move(next)]() mutable {
+  const bool queued = m_pool.try_post([this, exchange, request, token = std::string(bearer.token),
+                                       next = std::move(next)]() mutable {
     core::AuthOutcome outcome = m_authenticator->authenticate(token);
     net::post(exchange->executor(), [this, exchange, request, outcome = std::move(outcome),
                                      next = std::move(next)]() mutable {
       conclude(exchange, *request, std::move(outcome), next);
     });
   });
+  if (!queued) exchange->respond(overloaded());
 }
 
 void AuthGate::conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
@@ -149,7 +152,7 @@ void AuthGate::conclude(const std::shared_ptr<Exchange>& exchange, const Incomin
     caller.owner = owner_of(*outcome.identity);
     caller.rate_key = "token:" + caller.owner;
     caller.identity = std::move(*outcome.identity);
-    admit(exchange, std::move(caller), next);
+    next(std::move(caller));
   } else if (outcome.storage_unavailable) {
     if (m_metrics) m_metrics->auth_failure(outcome.reason.empty() ? "unavailable" : outcome.reason);
     Response response =
@@ -172,14 +175,25 @@ void AuthGate::failed(const std::shared_ptr<Exchange>& exchange, const std::stri
   exchange->respond(std::move(response));
 }
 
-void AuthGate::admit(const std::shared_ptr<Exchange>& exchange, Caller caller,
-                     const std::function<void(Caller)>& next) {
-  if (const auto decision = m_limiter.check(caller.rate_key); !decision.allowed) {
+bool AuthGate::charge(const std::shared_ptr<Exchange>& exchange, const Caller& caller,
+                      std::uint32_t work) {
+  if (work == 0) return true;
+  const std::uint32_t burst = m_limiter.options().burst;
+  if (work > burst) {
+    exchange->respond(jsonrpc_error(400, core::rpc_code::k_invalid_request,
+                                    "Invalid Request: the batch asks for " + std::to_string(work) +
+                                        " calls, more than the rate limit allows at once (" +
+                                        std::to_string(burst) + "); send smaller batches"));
+    return false;
+  }
+  if (const auto decision = m_limiter.check(caller.rate_key, work); !decision.allowed) {
+    spdlog::debug("rate limited: {} call(s) from {} refused, retry after {} s", work,
+                  caller.identity.user.value_or(caller.rate_key), decision.retry_after_seconds);
     exchange->respond(too_many_requests(decision.retry_after_seconds,
                                         "Too many requests. Please try again later."));
-    return;
+    return false;
   }
-  next(std::move(caller));
+  return true;
 }
 
 }  // namespace mcpd::transports::http

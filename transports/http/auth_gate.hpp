@@ -2,10 +2,10 @@
 // Who is calling, and may they: the bearer credential (Authorization header only; a credential
 // in the query string is refused and never used), the Authenticator (its cached answers
 // inline, a cache miss off the I/O threads since it reaches storage), the per-address limiter of
-// failed attempts, and the per-client rate limit (the token, else the address). Storage trouble
-// fails closed with 503.
+// failed attempts, and the per-client rate limit (the token, else the address), charged once
+// the body is read since only work counts (core::request_cost). Storage trouble fails closed
+// with 503.
 
-#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,8 +14,9 @@
 #include <string_view>
 
 #include "core/auth/authenticator.hpp"
-#include "core/observability/metrics.hpp"
 #include "core/auth/rate_limit.hpp"
+#include "core/observability/metrics.hpp"
+#include "transports/http/bounded_pool.hpp"
 #include "transports/http/connection.hpp"
 
 namespace mcpd::transports::http {
@@ -30,12 +31,17 @@ class AuthGate {
  public:
   AuthGate(bool require_auth, std::shared_ptr<core::Authenticator> authenticator,
            core::RateLimiter& limiter, core::RateLimiter& failure_limiter, core::Metrics* metrics,
-           boost::asio::thread_pool& pool);
+           BoundedPool& pool);
 
   // Either answers `exchange` (401, 400, 429, 503) or calls `next` with the caller, on the
   // exchange's strand.
   void check(const std::shared_ptr<Exchange>& exchange,
              const std::shared_ptr<IncomingRequest>& request, std::function<void(Caller)> next);
+
+  // Charges a body's work (BodyKind::work) to the caller's rate limit. False when refused, with
+  // `exchange` answered: 429 with Retry-After, or 400 for a batch that alone exceeds the burst
+  // (waiting would never help). A body without work always passes.
+  bool charge(const std::shared_ptr<Exchange>& exchange, const Caller& caller, std::uint32_t work);
 
   bool required() const { return m_require; }
 
@@ -57,15 +63,13 @@ class AuthGate {
   // Acts on the authenticator's answer, on the exchange's strand.
   void conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
                 core::AuthOutcome outcome, const std::function<void(Caller)>& next);
-  void admit(const std::shared_ptr<Exchange>& exchange, Caller caller,
-             const std::function<void(Caller)>& next);
 
   const bool m_require;
   std::shared_ptr<core::Authenticator> m_authenticator;
   core::RateLimiter& m_limiter;
   core::RateLimiter& m_failure_limiter;
   core::Metrics* m_metrics;
-  boost::asio::thread_pool& m_pool;
+  BoundedPool& m_pool;
   std::optional<core::ProtectedResource> m_resource;
 };
 

@@ -17,8 +17,8 @@
 #include <fstream>
 #include <thread>
 
-#include "core/config/error.hpp"
 #include "core/auth/rate_limit.hpp"
+#include "core/config/error.hpp"
 #include "transports/http/listener.hpp"
 #include "transports/http/server_context.hpp"
 #include "transports/systemd/systemd.hpp"
@@ -28,7 +28,6 @@ namespace mcpd::transports::http {
 namespace {
 
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds k_sweep_interval{5};
 constexpr std::chrono::seconds k_cancel_grace{5};  // cancelled calls get this long to return
@@ -39,6 +38,7 @@ core::RateLimitOptions rate_options(const HttpSettings& settings) {
   core::RateLimitOptions options;
   options.requests = settings.rate_limit_requests;
   options.window_seconds = settings.rate_limit_window_seconds;
+  options.burst = settings.rate_limit_burst;
   return options;
 }
 
@@ -52,6 +52,18 @@ ConnectionLimits connection_limits(const HttpSettings& settings) {
   limits.write_timeout = settings.write_timeout;
   limits.heartbeat = settings.sse_heartbeat;
   return limits;
+}
+
+// Counts a pool's refusals in mcp_overload_rejections_total and logs them, sparingly: an
+// overloaded server must not also flood its log.
+std::function<void()> rejection_counter(core::Metrics* metrics, std::string pool) {
+  auto count = std::make_shared<std::atomic<std::uint64_t>>(0);
+  return [metrics, pool = std::move(pool), count] {
+    if (metrics) metrics->overload_rejection(pool);
+    const auto n = count->fetch_add(1, std::memory_order_relaxed) + 1;
+    if (n == 1 || n % 1000 == 0)
+      spdlog::warn("the {} queue is full: refused a request with 503 ({} so far)", pool, n);
+  };
 }
 
 SessionOptions session_options(const HttpSettings& settings) {
@@ -81,8 +93,10 @@ class Server {
       : m_settings(with_dispatcher_limits(settings, services.dispatcher)),
         m_services(services),
         m_ioc(static_cast<int>(std::max<std::size_t>(1, m_settings.io_threads))),
-        m_workers(std::max<std::size_t>(1, m_settings.worker_threads)),
-        m_auxiliary(k_auxiliary_threads),
+        m_workers("workers", m_settings.worker_threads, m_settings.worker_queue_limit,
+                  rejection_counter(services.metrics.get(), "workers")),
+        m_auxiliary("auxiliary", k_auxiliary_threads, m_settings.auxiliary_queue_limit,
+                    rejection_counter(services.metrics.get(), "auxiliary")),
         m_limiter(rate_options(m_settings)),
         m_failure_limiter(core::RateLimiter::auth_failure_defaults()),
         m_sessions(session_options(m_settings), services.metrics.get()),
@@ -273,23 +287,19 @@ class Server {
     m_shutdown_timer.cancel();
     m_sessions.end_all();
     m_connections.shut_down_all();
-    m_flush_deadline = Clock::now() + k_flush_limit;
-    wait_for_connections();
-  }
-
-  void wait_for_connections() {
-    if (Connection::live_count() == 0 || Clock::now() >= m_flush_deadline) {
-      stop();
-      return;
-    }
-    m_shutdown_timer.expires_after(std::chrono::milliseconds(20));
+    // Stop when the last connection is gone, or at the deadline, whichever comes first.
+    m_shutdown_timer.expires_after(k_flush_limit);
     m_shutdown_timer.async_wait([this](error_code ec) {
-      if (!ec) wait_for_connections();
+      if (!ec) stop();
     });
+    m_connections.when_empty([this] { net::post(m_strand, [this] { stop(); }); });
   }
 
   void stop() {
+    if (m_phase == Phase::stopped) return;
     m_phase = Phase::stopped;
+    m_connections.when_empty(nullptr);
+    m_shutdown_timer.cancel();
     error_code ec;
     m_signals.cancel(ec);
     m_sweep_timer.cancel();
@@ -300,8 +310,8 @@ class Server {
   const HttpSettings m_settings;
   const HttpServices& m_services;
   net::io_context m_ioc;
-  net::thread_pool m_workers;
-  net::thread_pool m_auxiliary;
+  BoundedPool m_workers;
+  BoundedPool m_auxiliary;
   core::RateLimiter m_limiter;
   core::RateLimiter m_failure_limiter;
   SessionRegistry m_sessions;
@@ -316,7 +326,6 @@ class Server {
   net::steady_timer m_watchdog_timer;
   net::steady_timer m_shutdown_timer;
   Phase m_phase = Phase::serving;
-  Clock::time_point m_flush_deadline;
 };
 
 }  // namespace
@@ -330,6 +339,7 @@ HttpSettings http_settings(const core::Settings& settings) {
   http.allowed_origins = settings.allowed_origins;
   http.rate_limit_requests = static_cast<std::uint32_t>(std::max(1, settings.rate_limit_requests));
   http.rate_limit_window_seconds = static_cast<double>(settings.rate_limit_window.count());
+  http.rate_limit_burst = static_cast<std::uint32_t>(std::max(0, settings.rate_limit_burst));
   if (const char* port_file = std::getenv("MCPD_PORT_FILE")) http.port_file = port_file;
   return http;
 }

@@ -20,8 +20,8 @@
 
 #include "core/auth/authenticator.hpp"
 #include "core/config/config.hpp"
-#include "core/protocol/dispatcher.hpp"
 #include "core/observability/metrics.hpp"
+#include "core/protocol/dispatcher.hpp"
 
 namespace mcpd::transports::http {
 
@@ -38,6 +38,10 @@ struct HttpSettings {
 
   std::size_t io_threads = 2;
   std::size_t worker_threads = 16;
+  // Requests waiting for a worker (tool calls) or for the auxiliary pool (authentication
+  // lookups, readiness probes) beyond these are refused with 503 and Retry-After.
+  std::size_t worker_queue_limit = 1024;
+  std::size_t auxiliary_queue_limit = 256;
 
   // Limits and deadlines.
   std::size_t header_limit = 16 * 1024;
@@ -54,9 +58,12 @@ struct HttpSettings {
   std::chrono::seconds session_idle_timeout{1800};
   std::chrono::seconds resume_window{30};  // an interrupted SSE stream may be resumed this long
 
-  // Rate limiting per token (else per address); health and metrics are never limited.
+  // Rate limiting per token (else per address) of the work (core::request_cost): a bucket of
+  // `burst` (0: rate_limit_requests) refilled at requests per window. Health and metrics are
+  // never limited.
   std::uint32_t rate_limit_requests = 100;
   double rate_limit_window_seconds = 60;
+  std::uint32_t rate_limit_burst = 0;
 
   // Shutdown: calls in flight get this long to finish, then they are cancelled.
   std::chrono::milliseconds shutdown_grace{10000};

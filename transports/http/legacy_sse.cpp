@@ -81,6 +81,10 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
         parsed.error == ParsedBody::Error::parse ? "Parse error" : "JSON nested too deeply"));
     return;
   }
+  if (!ctx.auth.charge(exchange, caller, classify(parsed.value).work)) return;
+  const bool blocking = ctx.dispatcher.blocks(parsed.value);
+  auto slot = blocking ? ctx.workers.reserve() : BoundedPool::Slot();
+  if (blocking && !slot) return exchange->respond(overloaded());
   session->touch();
   if (ctx.auth.required()) session->core().set_identity(std::move(caller.identity));
 
@@ -90,7 +94,6 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
   accepted.body = "Accepted";
   exchange->respond(std::move(accepted));
 
-  const bool blocking = ctx.dispatcher.blocks(parsed.value);
   auto job = [&ctx, session, body = std::move(parsed.value), correlation_id] {
     core::log::CorrelationScope scope(correlation_id);
     auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
@@ -103,7 +106,7 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
     }
   };
   if (blocking) {
-    ctx.run_blocking(std::move(job));
+    ctx.run_blocking(std::move(slot), std::move(job));
   } else {
     job();
   }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <utility>
 
 #include "core/config/error.hpp"
 
@@ -90,13 +91,48 @@ ListenerInfo describe(const tcp::acceptor& acceptor) {
 
 // --- ConnectionSet ---
 
-void ConnectionSet::add(const std::shared_ptr<Connection>& connection) {
+ConnectionSet::ConnectionSet() : m_count(std::make_shared<Count>()) {}
+
+void ConnectionSet::Count::released() {
+  std::function<void()> callback;
+  {
+    std::lock_guard lock(mutex);
+    if (--live == 0) callback = std::exchange(on_empty, nullptr);
+  }
+  if (callback) callback();
+}
+
+std::shared_ptr<Connection> ConnectionSet::adopt(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard lock(m_count->mutex);
+    ++m_count->live;
+  }
+  std::shared_ptr<Connection> shared(connection.release(), [count = m_count](Connection* gone) {
+    delete gone;
+    count->released();
+  });
   std::lock_guard lock(m_mutex);
   // Forget the closed ones now and then, so the list tracks the live connections.
-  if (m_connections.size() >= 64 && m_connections.size() > 2 * Connection::live_count()) {
+  if (m_connections.size() >= 64 && m_connections.size() > 2 * size())
     std::erase_if(m_connections, [](const auto& weak) { return weak.expired(); });
+  m_connections.push_back(shared);
+  return shared;
+}
+
+void ConnectionSet::when_empty(std::function<void()> callback) {
+  {
+    std::lock_guard lock(m_count->mutex);
+    if (m_count->live > 0 || !callback) {
+      m_count->on_empty = std::move(callback);
+      return;
+    }
   }
-  m_connections.push_back(connection);
+  callback();
+}
+
+std::size_t ConnectionSet::size() const {
+  std::lock_guard lock(m_count->mutex);
+  return m_count->live;
 }
 
 void ConnectionSet::shut_down_all() {
@@ -148,9 +184,8 @@ void Listener::accept() {
           });
           return;
         }
-        auto connection = std::make_shared<Connection>(
-            std::move(socket), self->m_info, self->m_limits, self->m_handler, self->m_observer);
-        self->m_connections.add(connection);
+        auto connection = self->m_connections.adopt(std::make_unique<Connection>(
+            std::move(socket), self->m_info, self->m_limits, self->m_handler, self->m_observer));
         connection->start();
         self->accept();
       });

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -24,15 +25,34 @@ tcp::acceptor adopt_acceptor(net::io_context& ioc, int fd);
 
 ListenerInfo describe(const tcp::acceptor& acceptor);
 
-// Every live connection, for shutdown.
+// Every live connection, for shutdown, and the moment the last one is gone (so shutdown waits
+// for an event instead of looking again and again).
 class ConnectionSet {
  public:
-  void add(const std::shared_ptr<Connection>& connection);
+  ConnectionSet();
+
+  // Owns a new connection: tracked for shut_down_all() and counted until it is destroyed.
+  std::shared_ptr<Connection> adopt(std::unique_ptr<Connection> connection);
   void shut_down_all();
 
+  // Runs `callback` once, on the thread that destroys the last connection, or at once when
+  // there is none. A later call replaces it; an empty callback cancels.
+  void when_empty(std::function<void()> callback);
+  std::size_t size() const;
+
  private:
-  std::mutex m_mutex;
+  // Shared with the connections' deleters, which may outlive the set (handlers still queued in
+  // the io_context when the server is destroyed).
+  struct Count {
+    std::mutex mutex;
+    std::size_t live = 0;
+    std::function<void()> on_empty;
+    void released();
+  };
+
+  mutable std::mutex m_mutex;
   std::vector<std::weak_ptr<Connection>> m_connections;
+  std::shared_ptr<Count> m_count;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <system_error>
 
+#include "core/auth/rate_limit.hpp"
 #include "core/protocol/dispatcher.hpp"
 
 namespace mcpd::transports::http {
@@ -544,6 +545,7 @@ BodyKind classify(const json& body) {
     ++kind.requests;
     kind.request_ids.push_back(*id);
     if (*method == "initialize") kind.initialize = true;
+    if (method->is_string()) kind.work += core::request_cost(method->get_ref<const std::string&>());
     const auto params = message.find("params");
     if (params != message.end() && params->is_object()) {
       const auto meta = params->find("_meta");

@@ -163,6 +163,8 @@ struct BodyKind {
   std::size_t responses = 0;      // "id" and "result"/"error": answers to our requests
   std::size_t invalid = 0;        // anything else (not an object, no method and no answer)
   bool initialize = false;        // an "initialize" request is among them
+  std::uint32_t work = 0;         // what the requests cost against the rate limit
+                                  // (core::request_cost: tool calls, reads, prompt gets, ...)
   std::vector<json> request_ids;
   std::vector<json> progress_tokens;  // params._meta.progressToken of the requests
 };

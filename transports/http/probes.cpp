@@ -34,7 +34,7 @@ bool wants_json(const IncomingRequest& request) {
 }
 
 void readiness(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, bool combined) {
-  boost::asio::post(ctx.auxiliary, [&ctx, exchange, combined] {
+  const bool queued = ctx.auxiliary.try_post([&ctx, exchange, combined] {
     json checks = json::object();
     bool ok = !ctx.stopping;
     for (const auto& probe : ctx.readiness) {
@@ -63,6 +63,7 @@ void readiness(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, bo
     response.set("Cache-Control", "no-store");
     exchange->respond(std::move(response));
   });
+  if (!queued) exchange->respond(overloaded(false));
 }
 
 }  // namespace

@@ -4,16 +4,15 @@
 // waits for.
 
 #include <atomic>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/protocol/dispatcher.hpp"
 #include "core/observability/metrics.hpp"
+#include "core/protocol/dispatcher.hpp"
 #include "transports/http/auth_gate.hpp"
+#include "transports/http/bounded_pool.hpp"
 #include "transports/http/connection.hpp"
 #include "transports/http/http_server.hpp"
 #include "transports/http/sessions.hpp"
@@ -27,18 +26,19 @@ struct ServerContext {
   const std::vector<ReadinessCheck>& readiness;
   SessionRegistry& sessions;
   AuthGate& auth;
-  boost::asio::thread_pool& workers;    // tool calls and other blocking requests
-  boost::asio::thread_pool& auxiliary;  // auth lookups, readiness probes
+  BoundedPool& workers;    // tool calls and other blocking requests
+  BoundedPool& auxiliary;  // auth lookups, readiness probes
 
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> in_flight{0};
   std::function<void()> on_drained = nullptr;  // called (from a worker) when in_flight drops to 0
 
-  // Runs `job` on the worker pool, counted as in flight until it returns.
+  // Runs `job` on the worker pool in the place `slot` reserved (workers.reserve()), counted as
+  // in flight until it returns.
   template <class F>
-  void run_blocking(F&& job) {
+  void run_blocking(BoundedPool::Slot slot, F&& job) {
     ++in_flight;
-    boost::asio::post(workers, [this, job = std::forward<F>(job)]() mutable {
+    workers.post(std::move(slot), [this, job = std::forward<F>(job)]() mutable {
       job();
       if (--in_flight == 0 && stopping && on_drained) on_drained();
     });

@@ -49,8 +49,10 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
     return;
   }
   if (exchange->closed()) return;  // the client left while we authenticated it
-  auto stream = session->open_request_stream(kind, exchange, protocol_version);
   const bool blocking = ctx.dispatcher.blocks(body);
+  auto slot = blocking ? ctx.workers.reserve() : BoundedPool::Slot();
+  if (blocking && !slot) return exchange->respond(overloaded());
+  auto stream = session->open_request_stream(kind, exchange, protocol_version);
   auto job = [&ctx, session, stream, body = std::move(body), correlation_id] {
     core::log::CorrelationScope scope(correlation_id);
     StreamScope routing(stream.get());
@@ -59,7 +61,7 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
     session->release(stream);
   };
   if (blocking) {
-    ctx.run_blocking(std::move(job));
+    ctx.run_blocking(std::move(slot), std::move(job));
   } else {
     job();
   }
@@ -171,6 +173,7 @@ void post(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
   auto message = read_message(ctx, exchange, *request);
   if (!message) return;
   const BodyKind& kind = message->kind;
+  if (!ctx.auth.charge(exchange, caller, kind.work)) return;
 
   if (ctx.settings.stateless) {
     const std::string version = message->version.value_or(std::string(k_default_protocol_version));

@@ -181,22 +181,26 @@ describe('rate limiting', () => {
     db.remove();
   });
 
-  test('429 with Retry-After past the budget, then recovery', async () => {
-    const session = await openSession(server, { token }); // 2 requests
+  test('429 with Retry-After past the budget of tool calls, then recovery', async () => {
+    const session = await openSession(server, { token });
     const options = { token, headers: { 'Mcp-Session-Id': session } };
+    const call = {
+      jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'm' } },
+    };
     let limited;
     for (let i = 0; i < 10 && !limited; i++) {
-      const response = await post(server, ping, options);
+      const response = await post(server, call, options);
       if (response.status === 429) limited = response;
       else assert.equal(response.status, 200);
     }
     assert.ok(limited, 'the limit was reached');
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(retryAfter >= 1, `Retry-After: ${retryAfter}`);
-    // Health checks are never limited.
+    // Health checks and pings are never limited.
     for (let i = 0; i < 10; i++) assert.equal((await fetch(`${server.origin}/live`)).status, 200);
-    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 200));
     assert.equal((await post(server, ping, options)).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 200));
+    assert.equal((await post(server, call, options)).status, 200);
   });
 
   test('repeated authentication failures from one address get 429', async () => {

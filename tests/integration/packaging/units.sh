@@ -84,7 +84,7 @@ if grep -v '^#' "$defaults" | grep -q '[^[:space:]]'; then
   fail "/etc/default/mcpd sets something; every line must be a comment"
 fi
 for variable in MCP_REQUIRE_AUTH AUTH_ENABLED MCP_HOST PORT LOG_LEVEL LOG_FORMAT ENVIRONMENT \
-  RATE_LIMIT_REQUESTS RATE_LIMIT_WINDOW JWT_SECRET DJANGO_BASE_URL DJANGO_API_KEY DEBUG \
+  RATE_LIMIT_REQUESTS RATE_LIMIT_WINDOW RATE_LIMIT_BURST JWT_SECRET DJANGO_BASE_URL DJANGO_API_KEY DEBUG \
   MCPD_CONFIG MCPD_DATABASE_URL DATABASE_URL MCPD_TOKEN MCPD_TOKEN_PEPPER MCPD_TOKEN_PEPPER_FILE; do
   grep -q "^#$variable=" "$defaults" || fail "/etc/default/mcpd does not show $variable"
 done

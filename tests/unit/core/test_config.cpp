@@ -61,6 +61,8 @@ TEST_CASE("defaults without config, environment or flags", "[core][config]") {
   CHECK_FALSE(s.stateless);
   CHECK(s.rate_limit_requests == 100);
   CHECK(s.rate_limit_window == std::chrono::seconds(60));
+  CHECK(s.rate_limit_burst == 0);  // the same as rate_limit_requests
+  CHECK(s.describe()["rate_limit"]["burst"] == 100);
   CHECK(s.log_level == "info");
   CHECK(s.log_format.empty());
   CHECK(s.tools.empty());
@@ -125,6 +127,8 @@ TEST_CASE("config type errors name the file and the key", "[core][config]") {
         "config /etc/mcpd/mcpd.json: rate_limit.requests: expected a positive integer");
   CHECK(err(R"({"rate_limit": {"requests": 1.5}})") ==
         "config /etc/mcpd/mcpd.json: rate_limit.requests: expected a positive integer");
+  CHECK(err(R"({"rate_limit": {"burst": 0}})") ==
+        "config /etc/mcpd/mcpd.json: rate_limit.burst: expected a positive integer");
   CHECK(err(R"({"server": {"stateless": "yes"}})") ==
         "config /etc/mcpd/mcpd.json: server.stateless: expected true or false");
   CHECK(err(R"({"server": {"nmae": "x"}})") ==
@@ -175,7 +179,7 @@ TEST_CASE("precedence: flags over environment over config file", "[core][config]
   const TempConfig config(R"({"server": {"listen": "0.0.0.0:9000", "environment": "staging"},
                               "database": "sqlite:///from-config.db",
                               "tools": ["tools.d"],
-                              "rate_limit": {"requests": 5},
+                              "rate_limit": {"requests": 5, "burst": 20},
                               "log": {"level": "error"},
                               "allowed_origins": ["https://config.example"]})");
   Environment env{{"MCPD_CONFIG", config.file().string()}};
@@ -187,6 +191,7 @@ TEST_CASE("precedence: flags over environment over config file", "[core][config]
     CHECK(s.database == "sqlite:///from-config.db");
     CHECK(s.tools == std::vector<fs::path>{config.dir() / "tools.d"});
     CHECK(s.rate_limit_requests == 5);
+    CHECK(s.rate_limit_burst == 20);
     CHECK(s.log_level == "error");
     CHECK(s.config_file == config.file());
   }
@@ -198,6 +203,7 @@ TEST_CASE("precedence: flags over environment over config file", "[core][config]
     env["DATABASE_URL"] = "sqlite:///ignored.db";
     env["RATE_LIMIT_REQUESTS"] = "7";
     env["RATE_LIMIT_WINDOW"] = "30";
+    env["RATE_LIMIT_BURST"] = "12";
     env["LOG_LEVEL"] = "WARNING";
     env["LOG_FORMAT"] = "json";
     const Settings s = mcpd::core::load_settings({}, env);
@@ -206,6 +212,7 @@ TEST_CASE("precedence: flags over environment over config file", "[core][config]
     CHECK(s.database == "postgresql://db/mcpd");
     CHECK(s.rate_limit_requests == 7);
     CHECK(s.rate_limit_window == std::chrono::seconds(30));
+    CHECK(s.rate_limit_burst == 12);
     CHECK(s.log_level == "warn");
     CHECK(s.log_format == "json");
   }
@@ -260,6 +267,9 @@ TEST_CASE("invalid environment values name the variable", "[core][config]") {
   CHECK(error_of([] {
           load_settings({}, {{"RATE_LIMIT_WINDOW", "-3"}});
         }) == "RATE_LIMIT_WINDOW: expected a positive integer, got '-3'");
+  CHECK(error_of([] {
+          load_settings({}, {{"RATE_LIMIT_BURST", "0"}});
+        }) == "RATE_LIMIT_BURST: expected a positive integer, got '0'");
   CHECK(error_of([] {
           load_settings({}, {{"PORT", "70000"}});
         }) == "PORT: expected a port number (0-65535), got '70000'");
@@ -335,8 +345,9 @@ TEST_CASE("an upstream key variable that is not set stops startup", "[core][conf
       R"({"upstreams": {"crm": {"base_url": "http://crm.local", "api_key_env": "CRM_KEY"}}})");
   CHECK(error_of([&] { from_config(config); }) ==
         "upstreams.crm.api_key_env: the environment variable CRM_KEY is not set");
-  CHECK(error_of([&] { from_config(config, {{"CRM_KEY", ""}}); }) ==
-        "upstreams.crm.api_key_env: the environment variable CRM_KEY is not set");
+  CHECK(error_of([&] {
+          from_config(config, {{"CRM_KEY", ""}});
+        }) == "upstreams.crm.api_key_env: the environment variable CRM_KEY is not set");
   CHECK(from_config(config, {{"CRM_KEY", "k1"}}).upstreams.at("crm").api_key == "k1");
   // DJANGO_BASE_URL alone defines an upstream without a key.
   CHECK(mcpd::core::load_settings({}, {{"DJANGO_BASE_URL", "http://api.local"}})

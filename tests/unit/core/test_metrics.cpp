@@ -56,6 +56,8 @@ void populate(Metrics& metrics) {
   metrics.add_active_sessions(3);
   metrics.add_active_sessions(-1);
   metrics.set_rate_limit_clients(7);
+  metrics.overload_rejection("workers");
+  metrics.overload_rejection("workers");
 }
 
 // Checks the exposition text the way a Prometheus parser reads it: every sample belongs to a
@@ -126,6 +128,14 @@ TEST_CASE("counters and gauges count what they are told", "[core][metrics]") {
   CHECK(j["mcp_errors_total"] == 1);
   CHECK(j["mcp_active_sessions"] == 2);
   CHECK(j["mcp_rate_limit_clients"] == 7);
+
+  const auto* workers = series_with(j["mcp_overload_rejections_total"], {{"pool", "workers"}});
+  REQUIRE(workers != nullptr);
+  CHECK((*workers)["value"] == 2);
+  // Both pools are exposed before they ever refuse anything.
+  const auto* auxiliary = series_with(j["mcp_overload_rejections_total"], {{"pool", "auxiliary"}});
+  REQUIRE(auxiliary != nullptr);
+  CHECK((*auxiliary)["value"] == 0);
 
   const auto* unknown = series_with(j["mcp_auth_failures_total"], {{"reason", "unknown"}});
   REQUIRE(unknown != nullptr);
@@ -206,6 +216,7 @@ TEST_CASE("the text exposition has the exact names, types and samples", "[core][
   CHECK(types.at("mcp_requests_total") == "counter");
   CHECK(types.at("mcp_errors_total") == "counter");
   CHECK(types.at("mcp_rate_limit_clients") == "gauge");
+  CHECK(types.at("mcp_overload_rejections_total") == "counter");
   CHECK(types.at("process_cpu_seconds_total") == "counter");
   for (const char* gauge : {"process_resident_memory_bytes", "process_virtual_memory_bytes",
                             "process_start_time_seconds", "process_open_fds", "process_max_fds"}) {
@@ -224,6 +235,8 @@ TEST_CASE("the text exposition has the exact names, types and samples", "[core][
   CHECK(has_line(text, "mcp_errors_total 1"));
   CHECK(has_line(text, "mcp_active_sessions 2"));
   CHECK(has_line(text, "mcp_rate_limit_clients 7"));
+  CHECK(has_line(text, R"(mcp_overload_rejections_total{pool="workers"} 2)"));
+  CHECK(has_line(text, R"(mcp_overload_rejections_total{pool="auxiliary"} 0)"));
   CHECK(has_line(text, "# TYPE mcp_tool_duration_seconds histogram"));
   // Quote, backslash and newline in a label value are escaped.
   CHECK(has_line(text, R"(mcp_tool_invocations_total{tool="we\"ird\\na\nme",status="success"} 1)"));

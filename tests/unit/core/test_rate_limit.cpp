@@ -3,8 +3,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/config/error.hpp"
 #include "core/auth/rate_limit.hpp"
+#include "core/config/error.hpp"
 
 using namespace mcpd::core;
 using namespace std::chrono_literals;
@@ -24,6 +24,12 @@ RateLimitOptions options(std::uint32_t requests, double window, std::size_t max_
   return o;
 }
 
+RateLimitOptions with_burst(std::uint32_t requests, double window, std::uint32_t burst) {
+  RateLimitOptions o = options(requests, window);
+  o.burst = burst;
+  return o;
+}
+
 int allowed_count(RateLimiter& limiter, const std::string& key, int attempts,
                   Clock::time_point now) {
   int allowed = 0;
@@ -37,6 +43,9 @@ TEST_CASE("defaults follow RATE_LIMIT_REQUESTS and RATE_LIMIT_WINDOW", "[core][r
   const RateLimitOptions defaults;
   CHECK(defaults.requests == 100);
   CHECK(defaults.window_seconds == 60);
+  CHECK(defaults.burst == 0);
+  // An unset burst is the requests per window.
+  CHECK(RateLimiter(defaults).options().burst == 100);
   const auto auth = RateLimiter::auth_failure_defaults();
   CHECK(auth.requests == 10);
   CHECK(auth.window_seconds == 60);
@@ -170,6 +179,86 @@ TEST_CASE("memory is bounded by max_keys, evicting the least recently used", "[c
   for (int i = 0; i < 5000; ++i) many.check("k" + std::to_string(i), t0);
   CHECK(many.size() <= 1000 + 8);  // per-shard capacity rounds up
   CHECK(many.size() >= 900);
+}
+
+TEST_CASE("the burst is the capacity; requests/window stays the refill rate",
+          "[core][rate_limit]") {
+  RateLimiter small(with_burst(6, 60, 3));  // 0.1 tokens per second, at most 3
+  CHECK(allowed_count(small, "c", 10, t0) == 3);
+  const auto refused = small.check("c", t0);
+  CHECK_FALSE(refused.allowed);
+  CHECK(refused.retry_after_seconds == 10);
+  CHECK_FALSE(small.check("c", t0 + 9s).allowed);
+  CHECK(small.check("c", t0 + 10s).allowed);
+  CHECK(allowed_count(small, "c", 10, t0 + 1h) == 3);  // never more than the burst
+
+  RateLimiter large(with_burst(2, 10, 10));  // 0.2 tokens per second, up to 10 at once
+  CHECK(allowed_count(large, "c", 20, t0) == 10);
+  CHECK(large.check("c", t0).retry_after_seconds == 5);
+  CHECK(allowed_count(large, "c", 20, t0 + 10s) == 2);  // the sustained rate
+  CHECK(allowed_count(large, "c", 20, t0 + 1h) == 10);
+}
+
+TEST_CASE("an idle bucket is kept until it has refilled completely", "[core][rate_limit]") {
+  RateLimiter limiter(with_burst(1, 10, 10));  // empty to full takes 100 s
+  auto o = limiter.options();
+  CHECK(o.burst == 10);
+  CHECK(allowed_count(limiter, "c", 10, t0) == 10);
+  limiter.check("other", t0 + 60s);  // a check elsewhere sweeps idle buckets
+  CHECK(limiter.size() == 2);        // "c" is not full yet: forgetting it would mint tokens
+  CHECK(allowed_count(limiter, "c", 10, t0 + 60s) == 6);
+  CHECK(limiter.prune(t0 + 100s) == 1);  // "other" (full at t0+70s)
+  CHECK(limiter.prune(t0 + 160s) == 1);  // "c", last used at t0+60s
+  CHECK(limiter.size() == 0);
+}
+
+TEST_CASE("a request may cost several tokens, all or nothing", "[core][rate_limit]") {
+  RateLimiter limiter(with_burst(1, 1, 5));  // 1 token per second, up to 5
+  auto d = limiter.check("c", t0, 3);
+  CHECK(d.allowed);
+  CHECK(d.remaining == 2);
+  d = limiter.check("c", t0, 3);  // 2 left: refused, and the 2 stay
+  CHECK_FALSE(d.allowed);
+  CHECK(d.retry_after_seconds == 1);
+  CHECK(limiter.check("c", t0, 2).allowed);
+  CHECK(limiter.check("c", t0 + 2s, 3).retry_after_seconds == 1);
+  CHECK(limiter.check("c", t0 + 3s, 3).allowed);
+  // Waiting retry_after seconds is enough for that cost.
+  d = limiter.check("c", t0 + 3s, 4);
+  REQUIRE_FALSE(d.allowed);
+  CHECK(d.retry_after_seconds == 4);
+  CHECK(limiter.check("c", t0 + 7s, 4).allowed);
+}
+
+TEST_CASE("cost 0 is always allowed and costs no memory", "[core][rate_limit]") {
+  RateLimiter limiter(options(1, 60));
+  for (int i = 0; i < 1000; ++i) REQUIRE(limiter.check("c", t0, 0).allowed);
+  CHECK(limiter.size() == 0);
+  CHECK(limiter.check("c", t0).allowed);
+  CHECK_FALSE(limiter.check("c", t0).allowed);
+  CHECK(limiter.check("c", t0, 0).allowed);  // even with an empty bucket
+}
+
+TEST_CASE("a cost above the burst is never allowed", "[core][rate_limit]") {
+  RateLimiter limiter(with_burst(1, 2, 3));  // 0.5 per second, up to 3
+  auto d = limiter.check("c", t0, 4);
+  CHECK_FALSE(d.allowed);
+  CHECK(d.retry_after_seconds == 1);  // the bucket is full: at least 1
+  CHECK(limiter.size() == 0);
+  CHECK(limiter.check("c", t0, 3).allowed);
+  CHECK(limiter.check("c", t0, 4).retry_after_seconds == 6);  // the time to fill up
+  CHECK_FALSE(limiter.check("c", t0 + 1h, 4).allowed);
+}
+
+TEST_CASE("only the work counts: what request_cost charges", "[core][rate_limit]") {
+  for (const char* method : {"tools/call", "resources/read", "prompts/get", "completion/complete"})
+    CHECK(request_cost(method) == 1);
+  for (const char* method :
+       {"initialize", "server/discover", "ping", "tools/list", "resources/list",
+        "resources/templates/list", "prompts/list", "resources/subscribe", "resources/unsubscribe",
+        "subscriptions/listen", "logging/setLevel", "notifications/initialized",
+        "notifications/cancelled", "", "tools/call/", "TOOLS/CALL"})
+    CHECK(request_cost(method) == 0);
 }
 
 TEST_CASE("bad settings are refused with the setting's name", "[core][rate_limit]") {

@@ -311,6 +311,30 @@ TEST_CASE("bodies are classified", "[transports][http]") {
   CHECK(kind.invalid == 1);
 }
 
+TEST_CASE("a body's rate-limit cost counts its work requests only", "[transports][http]") {
+  auto work = [](const char* body) { return classify(json::parse(body)).work; };
+  CHECK(work(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}})") == 1);
+  CHECK(work(R"({"jsonrpc":"2.0","id":1,"method":"resources/read","params":{}})") == 1);
+  CHECK(work(R"({"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{}})") == 1);
+  CHECK(work(R"({"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{}})") == 1);
+  for (const char* free : {"initialize", "server/discover", "ping", "tools/list", "prompts/list",
+                           "resources/list", "resources/templates/list", "resources/subscribe",
+                           "subscriptions/listen", "logging/setLevel"}) {
+    const json request = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", free}};
+    CHECK(classify(request).work == 0);
+  }
+  // Notifications and responses are no work, even when they name a work method.
+  CHECK(work(R"({"jsonrpc":"2.0","method":"tools/call"})") == 0);
+  CHECK(work(R"({"jsonrpc":"2.0","id":3,"result":{}})") == 0);
+  CHECK(work(R"({"jsonrpc":"2.0","id":1,"method":7})") == 0);
+  // A batch costs the sum of its work items.
+  CHECK(work(R"([{"jsonrpc":"2.0","id":1,"method":"tools/call"},
+                 {"jsonrpc":"2.0","id":2,"method":"tools/list"},
+                 {"jsonrpc":"2.0","id":3,"method":"resources/read"},
+                 {"jsonrpc":"2.0","method":"notifications/cancelled"},
+                 {"jsonrpc":"2.0","id":4,"method":"tools/call"}])") == 3);
+}
+
 TEST_CASE("the client address behind a local reverse proxy", "[transports][http]") {
   CHECK(client_address("203.0.113.7", std::nullopt) == "203.0.113.7");
   // Only a proxy on this machine is believed.
