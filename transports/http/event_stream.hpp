@@ -54,8 +54,8 @@ class EventStream {
   // One message to the client (switches a request stream to SSE).
   void push(const json& message);
   // A request stream's final reply (nullopt: nothing to answer, e.g. a cancelled request);
-  // ends the stream.
-  void finish(std::optional<json> reply);
+  // ends the stream. `status` is that of a plain JSON answer (a stream has said 200 already).
+  void finish(std::optional<json> reply, unsigned status = 200);
   // Ends the stream now (session deleted, server shutting down). Events are dropped.
   void close();
   // Replays the events after `after_seq` on `exchange` and carries on there.

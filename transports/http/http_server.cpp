@@ -17,8 +17,8 @@
 #include <fstream>
 #include <thread>
 
-#include "core/config/error.hpp"
 #include "core/auth/rate_limit.hpp"
+#include "core/config/error.hpp"
 #include "transports/http/listener.hpp"
 #include "transports/http/server_context.hpp"
 #include "transports/systemd/systemd.hpp"
@@ -109,8 +109,10 @@ class Server {
     schedule_sweep();
     for (const auto& listener : m_listeners) {
       listener->start();
-      spdlog::info("listening on http://{} (Streamable HTTP at /mcp, legacy SSE at /sse)",
-                   listener->info().address);
+      spdlog::info(
+          "listening on http://{} (Streamable HTTP at /mcp; legacy SSE at /mcp/sse + "
+          "/mcp/messages, also /sse + /messages)",
+          listener->info().address);
     }
     if (!m_settings.port_file.empty())
       write_port_file(m_settings.port_file, m_listeners.front()->info().port);

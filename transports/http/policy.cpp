@@ -370,7 +370,7 @@ std::string client_address(std::string_view peer,
 namespace {
 constexpr std::string_view k_allowed_request_headers =
     "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, "
-    "X-Correlation-ID";
+    "X-Correlation-ID, Mcp-Method, Mcp-Name";
 constexpr std::string_view k_exposed_headers =
     "Mcp-Session-Id, MCP-Protocol-Version, X-Correlation-ID, WWW-Authenticate, Retry-After";
 }  // namespace
@@ -384,9 +384,20 @@ std::vector<Header> cors_headers(const std::optional<std::string_view>& origin,
           {"Vary", "Origin"}};
 }
 
-std::vector<Header> preflight_headers(std::string_view allow) {
+std::vector<Header> preflight_headers(std::string_view allow,
+                                      const std::optional<std::string_view>& requested) {
+  std::string allowed(k_allowed_request_headers);
+  std::string_view names = requested.value_or(std::string_view());
+  while (!names.empty()) {
+    const auto comma = names.find(',');
+    const std::string_view name = trim(names.substr(0, comma));
+    names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+    const bool param = name.size() > 10 && iequals(name.substr(0, 10), "mcp-param-") &&
+                       visible_ascii(name, 128) && name.find(',') == std::string_view::npos;
+    if (param) allowed.append(", ").append(name);
+  }
   return {{"Access-Control-Allow-Methods", std::string(allow)},
-          {"Access-Control-Allow-Headers", std::string(k_allowed_request_headers)},
+          {"Access-Control-Allow-Headers", std::move(allowed)},
           {"Access-Control-Max-Age", "600"}};
 }
 

@@ -107,8 +107,11 @@ std::string client_address(std::string_view peer,
 std::vector<Header> cors_headers(const std::optional<std::string_view>& origin,
                                  OriginDecision decision);
 // What a 204 answer to a preflight (OPTIONS with Access-Control-Request-Method) adds to
-// cors_headers().
-std::vector<Header> preflight_headers(std::string_view allow);
+// cors_headers(). The MCP request headers are allowed, and so are the Mcp-Param-* headers
+// (2026-07-28 tool parameters mirrored into headers) the preflight's
+// Access-Control-Request-Headers names.
+std::vector<Header> preflight_headers(std::string_view allow,
+                                      const std::optional<std::string_view>& requested = {});
 
 // --- correlation ids ---
 
