@@ -14,8 +14,8 @@
 #include <string_view>
 
 #include "core/auth/authenticator.hpp"
-#include "core/observability/metrics.hpp"
 #include "core/auth/rate_limit.hpp"
+#include "core/observability/metrics.hpp"
 #include "transports/http/connection.hpp"
 
 namespace mcpd::transports::http {

@@ -20,8 +20,8 @@
 
 #include "core/auth/authenticator.hpp"
 #include "core/config/config.hpp"
-#include "core/protocol/dispatcher.hpp"
 #include "core/observability/metrics.hpp"
+#include "core/protocol/dispatcher.hpp"
 
 namespace mcpd::transports::http {
 

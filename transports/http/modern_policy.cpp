@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "core/protocol/protocol_version.hpp"
+#include "core/protocol/request_meta.hpp"
 #include "core/protocol/rpc.hpp"
 #include "core/util/utf8.hpp"
 
@@ -253,15 +255,11 @@ std::optional<std::string> header_form(const json& value) {
 }  // namespace
 
 bool modern_era_version(std::string_view version) {
-  return version >= "2026-07-28";
+  return core::is_modern_version(version);
 }
 
 std::optional<std::string> claimed_version(const json& message) {
-  const json* meta = meta_of(message);
-  if (!meta) return std::nullopt;
-  const auto claim = meta->find(k_version_key);
-  if (claim == meta->end()) return std::nullopt;
-  return claim->is_string() ? claim->get<std::string>() : std::string();
+  return core::modern_version_of(message);
 }
 
 EraDecision decide_era(const json& body, const HeaderLookup& headers) {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "core/protocol/dispatcher.hpp"
 #include "core/observability/metrics.hpp"
+#include "core/protocol/dispatcher.hpp"
 #include "transports/http/auth_gate.hpp"
 #include "transports/http/connection.hpp"
 #include "transports/http/http_server.hpp"

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/observability/log.hpp"
+#include "core/protocol/protocol_version.hpp"
 #include "core/protocol/rpc.hpp"
 #include "transports/http/modern_policy.hpp"
 #include "transports/http/server_context.hpp"
@@ -16,12 +17,6 @@ namespace {
 
 constexpr int k_server_error = -32000;
 constexpr int k_session_not_found = -32001;
-
-// The per-request protocol versions served.
-const std::vector<std::string>& modern_versions() {
-  static const std::vector<std::string> versions{"2026-07-28"};
-  return versions;
-}
 
 // A Streamable HTTP session of this caller (legacy sessions live at /messages only).
 std::shared_ptr<HttpSession> find_session(ServerContext& ctx, std::string_view id,
@@ -196,7 +191,8 @@ Response refusal_response(const Refusal& refusal, const json& body) {
 std::optional<Refusal> check_modern(ServerContext& ctx, const json& body,
                                     const HeaderLookup& headers) {
   if (!body.contains("id")) return std::nullopt;  // notifications carry no envelope
-  if (auto refusal = check_version(claimed_version(body).value_or(""), modern_versions()))
+  if (auto refusal =
+          check_version(claimed_version(body).value_or(""), core::modern_protocol_versions()))
     return refusal;
   if (auto refusal = check_standard_headers(body, headers)) return refusal;
   if (body["method"] != "tools/call") return std::nullopt;
@@ -229,7 +225,8 @@ void post(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
   if (era.era == Era::modern) {
     if (auto refusal = check_modern(ctx, message->body, headers))
       return exchange->respond(refusal_response(*refusal, message->body));
-    const std::string version = claimed_version(message->body).value_or(modern_versions()[0]);
+    const std::string version =
+        claimed_version(message->body).value_or(core::modern_protocol_versions()[0]);
     post_stateless(ctx, exchange, std::move(caller), std::move(message->body), kind, version,
                    correlation_id, true);
     return;
