@@ -18,6 +18,7 @@
 #include "core/handlers/runner.hpp"
 #include "core/protocol/protocol_version.hpp"
 #include "core/protocol/session.hpp"
+#include "core/protocol/subscriptions.hpp"
 
 namespace mcpd::core {
 
@@ -70,6 +71,12 @@ class Dispatcher {
   void set_observer(std::shared_ptr<CallObserver> observer) { m_observer = std::move(observer); }
   const Catalog& catalog() const { return *m_catalog; }
   const DispatcherOptions& options() const { return m_options; }
+  // The live subscriptions/listen requests (2026-07-28). Transports end a listen whose client
+  // went away (end), end the listens of a session they drop (end_all) and close them all,
+  // gracefully, when the server stops (close_all with server_info()).
+  SubscriptionHub& subscriptions() { return m_subscriptions; }
+  // {"name", "version"}: who answers, as a listen's closing result names it.
+  json server_info() const;
 
  private:
   std::optional<json> handle_one(const json& message, Session& session,
@@ -78,6 +85,7 @@ class Dispatcher {
   std::shared_ptr<HandlerRunner> m_runner;
   DispatcherOptions m_options;
   std::shared_ptr<CallObserver> m_observer;
+  SubscriptionHub m_subscriptions;
 };
 
 }  // namespace mcpd::core

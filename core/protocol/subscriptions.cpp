@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/protocol/dispatcher_internal.hpp"
 #include "core/protocol/rpc.hpp"
 
 namespace mcpd::core {
@@ -115,8 +116,10 @@ void SubscriptionHub::close_if(const std::function<bool(const Key&)>& match,
       ++it;
       continue;
     }
-    it->second.sink(closing_result(it->second.id, server_info));
+    // Gone before its last message goes out: nothing can reach it after that one.
+    Listen listen = std::move(it->second);
     it = m_listens.erase(it);
+    listen.sink(closing_result(listen.id, server_info));
   }
 }
 
@@ -179,5 +182,45 @@ json SubscriptionHub::closing_result(const json& id, const json& server_info) {
   if (server_info.is_object()) meta[k_server_info] = server_info;
   return make_result(id, json{{"resultType", "complete"}, {"_meta", std::move(meta)}});
 }
+
+namespace detail {
+
+// subscriptions/listen: acknowledged at once; then open, without a reply and without holding a
+// thread, until the client cancels it or leaves, or the server closes it. With nothing to
+// honour it is acknowledged and answered at once.
+Result subscriptions_listen(const Request& request) {
+  if (!request.meta || !request.subscriptions)
+    throw RpcError{rpc_code::k_method_not_found, "method not found: subscriptions/listen"};
+  const auto notifications = request.params.find("notifications");
+  const auto requested = notifications == request.params.end()
+                             ? std::nullopt
+                             : SubscriptionFilter::from_json(*notifications);
+  if (!requested)
+    throw invalid_params(
+        "invalid params: 'notifications' is required and must be a SubscriptionFilter");
+  SubscriptionSupport support;  // descriptors are not reloaded: lists never change
+  support.resource_updates =
+      !request.catalog.resources.empty() || !request.catalog.resource_templates.empty();
+  SubscriptionFilter filter = honored_filter(*requested, support);
+
+  Session& session = request.session;
+  const json id = request.id;
+  if (filter.empty()) {
+    session.send(SubscriptionHub::acknowledgement(id, filter), id);
+    return json{{"_meta", {{k_subscription_id, id}}}};
+  }
+  const auto opened = request.subscriptions->open(
+      &session, id, std::move(filter),
+      [&session, id](const json& message) { session.send(message, id); });
+  if (opened == SubscriptionHub::Opened::full)
+    throw RpcError{rpc_code::k_internal_error, "Subscription limit reached"};
+  if (opened == SubscriptionHub::Opened::duplicate)
+    throw RpcError{rpc_code::k_invalid_request,
+                   "invalid request: listen " + clip(id.dump()) + " is already open"};
+  spdlog::debug("listen {} open ({} in all)", clip(id.dump()), request.subscriptions->size());
+  return std::nullopt;
+}
+
+}  // namespace detail
 
 }  // namespace mcpd::core

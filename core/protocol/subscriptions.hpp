@@ -50,8 +50,8 @@ SubscriptionFilter honored_filter(const SubscriptionFilter& requested,
 class SubscriptionHub {
  public:
   // Sends one message of a listen to its client. Called with the hub's lock held, so that
-  // nothing reaches a listen after end() returned: it must not block for long nor call back
-  // into the hub.
+  // nothing reaches a listen after end() returned: it must not block for long. (The lock is
+  // recursive: a sink whose final message lets its owner go may end that owner's listens.)
   using Sink = std::function<void(const json& message)>;
   enum class Opened { listening, full, duplicate };
 
@@ -95,7 +95,7 @@ class SubscriptionHub {
   void close_if(const std::function<bool(const Key&)>& match, const json& server_info);
 
   const std::size_t m_max_listens;
-  mutable std::mutex m_mutex;
+  mutable std::recursive_mutex m_mutex;
   std::map<Key, Listen> m_listens;
 };
 

@@ -138,6 +138,11 @@ void EventStream::finish(std::optional<json> reply, unsigned status) {
   // Detached: the final events wait for a resumption (or the resume window to pass).
 }
 
+void EventStream::anchor(std::shared_ptr<const void> owner) {
+  std::lock_guard lock(m_mutex);
+  m_anchor = std::move(owner);
+}
+
 void EventStream::close() {
   std::lock_guard lock(m_mutex);
   m_completed = true;

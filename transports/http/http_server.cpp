@@ -54,8 +54,9 @@ ConnectionLimits connection_limits(const HttpSettings& settings) {
   return limits;
 }
 
-SessionOptions session_options(const HttpSettings& settings) {
+SessionOptions session_options(const HttpSettings& settings, core::Dispatcher& dispatcher) {
   SessionOptions options;
+  options.subscriptions = &dispatcher.subscriptions();
   options.max_sessions = settings.max_sessions;
   options.idle_timeout = settings.session_idle_timeout;
   options.resume_window = settings.resume_window;
@@ -85,7 +86,7 @@ class Server {
         m_auxiliary(k_auxiliary_threads),
         m_limiter(rate_options(m_settings)),
         m_failure_limiter(core::RateLimiter::auth_failure_defaults()),
-        m_sessions(session_options(m_settings), services.metrics.get()),
+        m_sessions(session_options(m_settings, services.dispatcher), services.metrics.get()),
         m_auth(m_settings.require_auth, services.authenticator, m_limiter, m_failure_limiter,
                services.metrics.get(), m_auxiliary),
         m_ctx{m_settings,         services.dispatcher, services.metrics.get(),
@@ -236,6 +237,8 @@ class Server {
                  signal == SIGTERM ? "SIGTERM" : "SIGINT", m_ctx.in_flight.load(),
                  m_sessions.size());
     for (const auto& listener : m_listeners) listener->stop();
+    // Open listens end gracefully: their final result, then the end of their streams.
+    m_services.dispatcher.subscriptions().close_all(m_services.dispatcher.server_info());
     m_sessions.close_idle_streams();
     m_connections.shut_down_all();
     if (m_ctx.in_flight == 0) {

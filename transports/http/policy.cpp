@@ -555,15 +555,6 @@ BodyKind classify(const json& body) {
     ++kind.requests;
     kind.request_ids.push_back(*id);
     if (*method == "initialize") kind.initialize = true;
-    const auto params = message.find("params");
-    if (params != message.end() && params->is_object()) {
-      const auto meta = params->find("_meta");
-      if (meta != params->end() && meta->is_object()) {
-        const auto token = meta->find("progressToken");
-        if (token != meta->end() && (token->is_string() || token->is_number_integer()))
-          kind.progress_tokens.push_back(*token);
-      }
-    }
   };
   if (kind.batch) {
     for (const auto& message : body) visit(message);

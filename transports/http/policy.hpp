@@ -167,7 +167,6 @@ struct BodyKind {
   std::size_t invalid = 0;        // anything else (not an object, no method and no answer)
   bool initialize = false;        // an "initialize" request is among them
   std::vector<json> request_ids;
-  std::vector<json> progress_tokens;  // params._meta.progressToken of the requests
 };
 BodyKind classify(const json& body);
 

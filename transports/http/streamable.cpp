@@ -55,10 +55,14 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
   if (exchange->closed()) return;  // the client left while we authenticated it
   auto stream = session->open_request_stream(kind, exchange, protocol_version);
   const bool blocking = ctx.dispatcher.blocks(body);
-  auto job = [&ctx, session, stream, body = std::move(body), correlation_id, modern] {
+  auto job = [&ctx, session, stream, body = std::move(body), kind, correlation_id, modern] {
     core::log::CorrelationScope scope(correlation_id);
-    StreamScope routing(stream.get());
     auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
+    if (!reply && kind.requests == 1 &&
+        ctx.dispatcher.subscriptions().live(&session->core(), kind.request_ids[0])) {
+      session->keep_open(stream);  // a subscriptions/listen: answered when it ends
+      return;
+    }
     const unsigned status = modern && reply ? modern_reply_status(*reply) : 200;
     stream->finish(std::move(reply), status);
     session->release(stream);

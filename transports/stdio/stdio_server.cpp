@@ -144,6 +144,8 @@ StdioServer::Impl::~Impl() {
   }
   m_timer_cv.notify_all();
   if (m_timer.joinable()) m_timer.join();
+  // The hub's sinks write through m_session: no listen may outlive it.
+  m_dispatcher.subscriptions().end_all(&m_session);
   m_session.cancel_all();
   m_pool.join();
   ::close(m_wake_fd);
@@ -284,6 +286,8 @@ void StdioServer::Impl::run_blocking(const json& message) {
 }
 
 void StdioServer::Impl::shutdown() {
+  // Open subscriptions/listen requests end gracefully: each gets its final result.
+  m_dispatcher.subscriptions().close(&m_session, m_dispatcher.server_info());
   const bool client_gone = m_output_broken.load();
   const auto pending = m_pool.pending();
   if (pending > 0 && !client_gone) m_log->info("finishing {} request(s) before exit", pending);
