@@ -267,28 +267,34 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
   return replies;
 }
 
-std::optional<json> Dispatcher::handle_text(std::string_view text, Session& session,
-                                            const std::string& correlation_id) {
+Dispatcher::Parsed Dispatcher::parse(std::string_view text) const {
   struct TooDeep {};
-  json message;
   try {
     // Stop parsing as soon as the nesting limit is passed rather than building the tree.
     const int max_depth = m_options.max_json_depth;
-    message = json::parse(text.begin(), text.end(),
-                          [max_depth](int depth, json::parse_event_t event, json&) {
-                            if ((event == json::parse_event_t::object_start ||
-                                 event == json::parse_event_t::array_start) &&
-                                depth >= max_depth)
-                              throw TooDeep{};
-                            return true;
-                          });
+    return {json::parse(text.begin(), text.end(),
+                        [max_depth](int depth, json::parse_event_t event, json&) {
+                          if ((event == json::parse_event_t::object_start ||
+                               event == json::parse_event_t::array_start) &&
+                              depth >= max_depth)
+                            throw TooDeep{};
+                          return true;
+                        }),
+            nullptr};
   } catch (const json::parse_error& e) {
     spdlog::debug("unparsable message: {}", e.what());
-    return make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"});
+    return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
   } catch (const TooDeep&) {
-    return make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"));
+    return {std::nullopt,
+            make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"))};
   }
-  return handle(message, session, correlation_id);
+}
+
+std::optional<json> Dispatcher::handle_text(std::string_view text, Session& session,
+                                            const std::string& correlation_id) {
+  Parsed parsed = parse(text);
+  if (!parsed.message) return std::move(parsed.refusal);
+  return handle(*parsed.message, session, correlation_id);
 }
 
 std::optional<json> Dispatcher::handle_one(const json& message, Session& session,

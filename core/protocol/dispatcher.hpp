@@ -56,6 +56,14 @@ class Dispatcher {
   // (e.g. X-Correlation-ID); when empty, each call gets a fresh random one.
   std::optional<json> handle(const json& message, Session& session,
                              const std::string& correlation_id = {});
+  // The one parse of a message's text, for every transport: anything nested deeper than
+  // max_json_depth is refused before its tree is built. Either the message, or the reply that
+  // refuses it (id null: -32700 for malformed JSON, -32600 when nested too deeply).
+  struct Parsed {
+    std::optional<json> message;
+    json refusal;
+  };
+  Parsed parse(std::string_view text) const;
   // Parses then handles; malformed JSON gets a -32700 reply with id null.
   std::optional<json> handle_text(std::string_view text, Session& session,
                                   const std::string& correlation_id = {});

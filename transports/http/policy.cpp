@@ -511,26 +511,6 @@ bool plausible_session_id(std::string_view id) {
 
 // --- JSON-RPC bodies ---
 
-ParsedBody parse_body(std::string_view body, int max_depth) {
-  struct TooDeep {};
-  ParsedBody parsed;
-  try {
-    parsed.value = json::parse(body.begin(), body.end(),
-                               [max_depth](int depth, json::parse_event_t event, json&) {
-                                 if ((event == json::parse_event_t::object_start ||
-                                      event == json::parse_event_t::array_start) &&
-                                     depth >= max_depth)
-                                   throw TooDeep{};
-                                 return true;
-                               });
-  } catch (const json::parse_error&) {
-    parsed.error = ParsedBody::Error::parse;
-  } catch (const TooDeep&) {
-    parsed.error = ParsedBody::Error::too_deep;
-  }
-  return parsed;
-}
-
 BodyKind classify(const json& body) {
   BodyKind kind;
   kind.batch = body.is_array();

@@ -151,14 +151,6 @@ bool plausible_session_id(std::string_view id);
 
 // --- JSON-RPC bodies ---
 
-struct ParsedBody {
-  enum class Error { none, parse, too_deep } error = Error::none;
-  json value;
-};
-// Parses a request body, refusing (before building it) anything nested deeper than
-// `max_depth`.
-ParsedBody parse_body(std::string_view body, int max_depth);
-
 struct BodyKind {
   bool batch = false;
   std::size_t requests = 0;       // elements with "method" and "id"

@@ -143,15 +143,12 @@ std::optional<Message> read_message(ServerContext& ctx, const std::shared_ptr<Ex
         415, k_server_error, "Unsupported Media Type: Content-Type must be application/json"));
     return std::nullopt;
   }
-  ParsedBody parsed = parse_body(body_of(request), ctx.settings.max_json_depth);
-  if (parsed.error != ParsedBody::Error::none) {
-    const bool deep = parsed.error == ParsedBody::Error::too_deep;
-    exchange->respond(
-        jsonrpc_error(400, deep ? core::rpc_code::k_invalid_request : core::rpc_code::k_parse_error,
-                      deep ? "Invalid Request: JSON nested too deeply" : "Parse error"));
+  auto parsed = ctx.dispatcher.parse(body_of(request));
+  if (!parsed.message) {
+    exchange->respond(json_response(400, parsed.refusal));
     return std::nullopt;
   }
-  Message message{std::move(parsed.value), {}, std::nullopt};
+  Message message{std::move(*parsed.message), {}, std::nullopt};
   message.kind = classify(message.body);
   const BodyKind& kind = message.kind;
   if ((kind.batch && message.body.empty()) || (!kind.batch && kind.invalid > 0)) {

@@ -244,11 +244,12 @@ void StdioServer::Impl::consume(const char* data, std::size_t size) {
 void StdioServer::Impl::process_line(std::string_view line) {
   if (blank(line)) return;
   // nlohmann's parser rejects invalid UTF-8 inside strings, so both land here.
-  json message = json::parse(line, nullptr, false);
-  if (message.is_discarded()) {
-    send(core::make_error(nullptr, {core::rpc_code::k_parse_error, "Parse error", nullptr}));
+  auto parsed = m_dispatcher.parse(line);
+  if (!parsed.message) {
+    send(parsed.refusal);
     return;
   }
+  json message = std::move(*parsed.message);
   if (!m_dispatcher.blocks(message)) {
     handle(message);
     return;

@@ -271,18 +271,6 @@ TEST_CASE("session ids are long, random and visible ASCII", "[transports][http]"
   CHECK_FALSE(plausible_session_id(std::string(129, 'a')));
 }
 
-TEST_CASE("bodies parse with a nesting limit", "[transports][http]") {
-  auto parsed = parse_body(R"({"jsonrpc":"2.0","id":1,"method":"ping"})", 64);
-  CHECK(parsed.error == ParsedBody::Error::none);
-  CHECK(parsed.value["method"] == "ping");
-  CHECK(parse_body("{", 64).error == ParsedBody::Error::parse);
-  CHECK(parse_body("", 64).error == ParsedBody::Error::parse);
-  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  CHECK(parse_body(deep, 64).error == ParsedBody::Error::too_deep);
-  const std::string ok = std::string(10, '[') + std::string(10, ']');
-  CHECK(parse_body(ok, 64).error == ParsedBody::Error::none);
-}
-
 TEST_CASE("bodies are classified", "[transports][http]") {
   auto kind = classify(json::parse(
       R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":"p1"}}})"));
