@@ -108,6 +108,7 @@ const std::unordered_map<std::string_view, Method>& methods() {
       {"prompts/list", detail::prompts_list},
       {"prompts/get", detail::prompts_get},
       {"completion/complete", detail::completion_complete},
+      {"subscriptions/listen", detail::subscriptions_listen},
   };
   return table;
 }
@@ -139,12 +140,14 @@ void finish_modern_result(json& result, std::string_view method, const Request& 
         server_info_of(request.options.info, detail::request_version(request));
 }
 
-void handle_notification(const std::string& method, const json& params, Session& session) {
+void handle_notification(const std::string& method, const json& params, Session& session,
+                         SubscriptionHub& subscriptions) {
   if (method == "notifications/cancelled") {
     const auto id = params.find("requestId");
     if (id == params.end() || !(id->is_string() || id->is_number_integer())) return;
     spdlog::debug("client cancelled request {}: {}", id->dump(),
                   params.value("reason", std::string("(no reason)")));
+    if (subscriptions.end(&session, *id)) return;  // a listen: nothing more is sent for it
     session.cancel_request(*id);
   } else if (method == "notifications/initialized") {
     spdlog::debug("client confirmed initialization");
@@ -264,28 +267,34 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
   return replies;
 }
 
-std::optional<json> Dispatcher::handle_text(std::string_view text, Session& session,
-                                            const std::string& correlation_id) {
+Dispatcher::Parsed Dispatcher::parse(std::string_view text) const {
   struct TooDeep {};
-  json message;
   try {
     // Stop parsing as soon as the nesting limit is passed rather than building the tree.
     const int max_depth = m_options.max_json_depth;
-    message = json::parse(text.begin(), text.end(),
-                          [max_depth](int depth, json::parse_event_t event, json&) {
-                            if ((event == json::parse_event_t::object_start ||
-                                 event == json::parse_event_t::array_start) &&
-                                depth >= max_depth)
-                              throw TooDeep{};
-                            return true;
-                          });
+    return {json::parse(text.begin(), text.end(),
+                        [max_depth](int depth, json::parse_event_t event, json&) {
+                          if ((event == json::parse_event_t::object_start ||
+                               event == json::parse_event_t::array_start) &&
+                              depth >= max_depth)
+                            throw TooDeep{};
+                          return true;
+                        }),
+            nullptr};
   } catch (const json::parse_error& e) {
     spdlog::debug("unparsable message: {}", e.what());
-    return make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"});
+    return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
   } catch (const TooDeep&) {
-    return make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"));
+    return {std::nullopt,
+            make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"))};
   }
-  return handle(message, session, correlation_id);
+}
+
+std::optional<json> Dispatcher::handle_text(std::string_view text, Session& session,
+                                            const std::string& correlation_id) {
+  Parsed parsed = parse(text);
+  if (!parsed.message) return std::move(parsed.refusal);
+  return handle(*parsed.message, session, correlation_id);
 }
 
 std::optional<json> Dispatcher::handle_one(const json& message, Session& session,
@@ -302,7 +311,7 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
       spdlog::warn("client reported an error without id: {}", message["error"].dump());
       return std::nullopt;
     case Envelope::Kind::notification:
-      handle_notification(*envelope.method, *envelope.params, session);
+      handle_notification(*envelope.method, *envelope.params, session, m_subscriptions);
       return std::nullopt;
     case Envelope::Kind::request:
       break;
@@ -350,7 +359,8 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
                           envelope.id,
                           *envelope.params,
                           trace_id.empty() ? correlation_id : trace_id,
-                          meta ? &*meta : nullptr};
+                          meta ? &*meta : nullptr,
+                          &m_subscriptions};
     auto result = entry->second(request);
     if (!result) return std::nullopt;
     if (meta) finish_modern_result(*result, method, request);
@@ -361,6 +371,10 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
     spdlog::error("{} failed: {}", method, e.what());
     return make_error(envelope.id, RpcError{rpc_code::k_internal_error, "internal error"});
   }
+}
+
+json Dispatcher::server_info() const {
+  return server_info_of(m_options.info, modern_protocol_versions().front());
 }
 
 bool Dispatcher::may_block(const json& message) {

@@ -18,6 +18,7 @@
 #include "core/handlers/runner.hpp"
 #include "core/protocol/protocol_version.hpp"
 #include "core/protocol/session.hpp"
+#include "core/protocol/subscriptions.hpp"
 
 namespace mcpd::core {
 
@@ -55,6 +56,14 @@ class Dispatcher {
   // (e.g. X-Correlation-ID); when empty, each call gets a fresh random one.
   std::optional<json> handle(const json& message, Session& session,
                              const std::string& correlation_id = {});
+  // The one parse of a message's text, for every transport: anything nested deeper than
+  // max_json_depth is refused before its tree is built. Either the message, or the reply that
+  // refuses it (id null: -32700 for malformed JSON, -32600 when nested too deeply).
+  struct Parsed {
+    std::optional<json> message;
+    json refusal;
+  };
+  Parsed parse(std::string_view text) const;
   // Parses then handles; malformed JSON gets a -32700 reply with id null.
   std::optional<json> handle_text(std::string_view text, Session& session,
                                   const std::string& correlation_id = {});
@@ -70,6 +79,12 @@ class Dispatcher {
   void set_observer(std::shared_ptr<CallObserver> observer) { m_observer = std::move(observer); }
   const Catalog& catalog() const { return *m_catalog; }
   const DispatcherOptions& options() const { return m_options; }
+  // The live subscriptions/listen requests (2026-07-28). Transports end a listen whose client
+  // went away (end), end the listens of a session they drop (end_all) and close them all,
+  // gracefully, when the server stops (close_all with server_info()).
+  SubscriptionHub& subscriptions() { return m_subscriptions; }
+  // {"name", "version"}: who answers, as a listen's closing result names it.
+  json server_info() const;
 
  private:
   std::optional<json> handle_one(const json& message, Session& session,
@@ -78,6 +93,7 @@ class Dispatcher {
   std::shared_ptr<HandlerRunner> m_runner;
   DispatcherOptions m_options;
   std::shared_ptr<CallObserver> m_observer;
+  SubscriptionHub m_subscriptions;
 };
 
 }  // namespace mcpd::core

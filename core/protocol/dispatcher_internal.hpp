@@ -35,6 +35,7 @@ struct Request {
   // The per-request protocol fields of a 2026-07-28 request; nullptr for a legacy request,
   // which is served with what its session negotiated.
   const RequestMeta* meta = nullptr;
+  SubscriptionHub* subscriptions = nullptr;
 };
 
 // The revision, client capabilities and client info a request is served with: its own
@@ -59,6 +60,7 @@ Result resources_subscribe(const Request& request, bool subscribe);
 Result prompts_list(const Request& request);
 Result prompts_get(const Request& request);
 Result completion_complete(const Request& request);
+Result subscriptions_listen(const Request& request);
 
 // --- parameters ---
 RpcError invalid_params(std::string message);

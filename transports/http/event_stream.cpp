@@ -92,7 +92,7 @@ void EventStream::push(const json& message) {
   emit_locked(std::move(text), seq);
 }
 
-void EventStream::finish(std::optional<json> reply) {
+void EventStream::finish(std::optional<json> reply, unsigned status) {
   std::lock_guard lock(m_mutex);
   if (m_completed || m_finished) return;
   m_finished = true;
@@ -102,7 +102,7 @@ void EventStream::finish(std::optional<json> reply) {
     if (m_exchange) {
       Response response;
       if (reply) {
-        response = json_response(200, *reply);
+        response = json_response(status, *reply);
       } else {
         response.status = 202;
       }
@@ -136,6 +136,11 @@ void EventStream::finish(std::optional<json> reply) {
     m_event_bytes = 0;
   }
   // Detached: the final events wait for a resumption (or the resume window to pass).
+}
+
+void EventStream::anchor(std::shared_ptr<const void> owner) {
+  std::lock_guard lock(m_mutex);
+  m_anchor = std::move(owner);
 }
 
 void EventStream::close() {

@@ -54,8 +54,10 @@ class EventStream {
   // One message to the client (switches a request stream to SSE).
   void push(const json& message);
   // A request stream's final reply (nullopt: nothing to answer, e.g. a cancelled request);
-  // ends the stream.
-  void finish(std::optional<json> reply);
+  // ends the stream. `status` is that of a plain JSON answer (a stream has said 200 already).
+  void finish(std::optional<json> reply, unsigned status = 200);
+  // Keeps `owner` alive as long as this stream is (a long-lived request's session).
+  void anchor(std::shared_ptr<const void> owner);
   // Ends the stream now (session deleted, server shutting down). Events are dropped.
   void close();
   // Replays the events after `after_seq` on `exchange` and carries on there.
@@ -96,6 +98,7 @@ class EventStream {
   std::deque<std::pair<std::uint64_t, std::string>> m_events;  // for replay
   std::size_t m_event_bytes = 0;
   std::optional<Clock::time_point> m_detached_at;
+  std::shared_ptr<const void> m_anchor;
 };
 
 }  // namespace mcpd::transports::http

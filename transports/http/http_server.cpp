@@ -66,8 +66,9 @@ std::function<void()> rejection_counter(core::Metrics* metrics, std::string pool
   };
 }
 
-SessionOptions session_options(const HttpSettings& settings) {
+SessionOptions session_options(const HttpSettings& settings, core::Dispatcher& dispatcher) {
   SessionOptions options;
+  options.subscriptions = &dispatcher.subscriptions();
   options.max_sessions = settings.max_sessions;
   options.idle_timeout = settings.session_idle_timeout;
   options.resume_window = settings.resume_window;
@@ -99,7 +100,7 @@ class Server {
                     rejection_counter(services.metrics.get(), "auxiliary")),
         m_limiter(rate_options(m_settings)),
         m_failure_limiter(core::RateLimiter::auth_failure_defaults()),
-        m_sessions(session_options(m_settings), services.metrics.get()),
+        m_sessions(session_options(m_settings, services.dispatcher), services.metrics.get()),
         m_auth(m_settings.require_auth, services.authenticator, m_limiter, m_failure_limiter,
                services.metrics.get(), m_auxiliary),
         m_ctx{m_settings,         services.dispatcher, services.metrics.get(),
@@ -123,8 +124,10 @@ class Server {
     schedule_sweep();
     for (const auto& listener : m_listeners) {
       listener->start();
-      spdlog::info("listening on http://{} (Streamable HTTP at /mcp, legacy SSE at /sse)",
-                   listener->info().address);
+      spdlog::info(
+          "listening on http://{} (Streamable HTTP at /mcp; legacy SSE at /mcp/sse + "
+          "/mcp/messages, also /sse + /messages)",
+          listener->info().address);
     }
     if (!m_settings.port_file.empty())
       write_port_file(m_settings.port_file, m_listeners.front()->info().port);
@@ -248,6 +251,8 @@ class Server {
                  signal == SIGTERM ? "SIGTERM" : "SIGINT", m_ctx.in_flight.load(),
                  m_sessions.size());
     for (const auto& listener : m_listeners) listener->stop();
+    // Open listens end gracefully: their final result, then the end of their streams.
+    m_services.dispatcher.subscriptions().close_all(m_services.dispatcher.server_info());
     m_sessions.close_idle_streams();
     m_connections.shut_down_all();
     if (m_ctx.in_flight == 0) {

@@ -72,17 +72,13 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
                                     "application/json"));
     return;
   }
-  ParsedBody parsed = parse_body(body_of(*request), ctx.settings.max_json_depth);
-  if (parsed.error != ParsedBody::Error::none) {
-    exchange->respond(jsonrpc_error(
-        400,
-        parsed.error == ParsedBody::Error::parse ? core::rpc_code::k_parse_error
-                                                 : core::rpc_code::k_invalid_request,
-        parsed.error == ParsedBody::Error::parse ? "Parse error" : "JSON nested too deeply"));
+  auto parsed = ctx.dispatcher.parse(body_of(*request));
+  if (!parsed.message) {
+    exchange->respond(json_response(400, parsed.refusal));
     return;
   }
-  if (!ctx.auth.charge(exchange, caller, classify(parsed.value).work)) return;
-  const bool blocking = ctx.dispatcher.blocks(parsed.value);
+  if (!ctx.auth.charge(exchange, caller, classify(*parsed.message).work)) return;
+  const bool blocking = ctx.dispatcher.blocks(*parsed.message);
   auto slot = blocking ? ctx.workers.reserve() : BoundedPool::Slot();
   if (blocking && !slot) return exchange->respond(overloaded());
   session->touch();
@@ -94,7 +90,7 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
   accepted.body = "Accepted";
   exchange->respond(std::move(accepted));
 
-  auto job = [&ctx, session, body = std::move(parsed.value), correlation_id] {
+  auto job = [&ctx, session, body = std::move(*parsed.message), correlation_id] {
     core::log::CorrelationScope scope(correlation_id);
     auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
     if (!reply) return;

@@ -371,7 +371,7 @@ std::string client_address(std::string_view peer,
 namespace {
 constexpr std::string_view k_allowed_request_headers =
     "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, "
-    "X-Correlation-ID";
+    "X-Correlation-ID, Mcp-Method, Mcp-Name";
 constexpr std::string_view k_exposed_headers =
     "Mcp-Session-Id, MCP-Protocol-Version, X-Correlation-ID, WWW-Authenticate, Retry-After";
 }  // namespace
@@ -385,9 +385,20 @@ std::vector<Header> cors_headers(const std::optional<std::string_view>& origin,
           {"Vary", "Origin"}};
 }
 
-std::vector<Header> preflight_headers(std::string_view allow) {
+std::vector<Header> preflight_headers(std::string_view allow,
+                                      const std::optional<std::string_view>& requested) {
+  std::string allowed(k_allowed_request_headers);
+  std::string_view names = requested.value_or(std::string_view());
+  while (!names.empty()) {
+    const auto comma = names.find(',');
+    const std::string_view name = trim(names.substr(0, comma));
+    names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+    const bool param = name.size() > 10 && iequals(name.substr(0, 10), "mcp-param-") &&
+                       visible_ascii(name, 128) && name.find(',') == std::string_view::npos;
+    if (param) allowed.append(", ").append(name);
+  }
   return {{"Access-Control-Allow-Methods", std::string(allow)},
-          {"Access-Control-Allow-Headers", std::string(k_allowed_request_headers)},
+          {"Access-Control-Allow-Headers", std::move(allowed)},
           {"Access-Control-Max-Age", "600"}};
 }
 
@@ -501,26 +512,6 @@ bool plausible_session_id(std::string_view id) {
 
 // --- JSON-RPC bodies ---
 
-ParsedBody parse_body(std::string_view body, int max_depth) {
-  struct TooDeep {};
-  ParsedBody parsed;
-  try {
-    parsed.value = json::parse(body.begin(), body.end(),
-                               [max_depth](int depth, json::parse_event_t event, json&) {
-                                 if ((event == json::parse_event_t::object_start ||
-                                      event == json::parse_event_t::array_start) &&
-                                     depth >= max_depth)
-                                   throw TooDeep{};
-                                 return true;
-                               });
-  } catch (const json::parse_error&) {
-    parsed.error = ParsedBody::Error::parse;
-  } catch (const TooDeep&) {
-    parsed.error = ParsedBody::Error::too_deep;
-  }
-  return parsed;
-}
-
 BodyKind classify(const json& body) {
   BodyKind kind;
   kind.batch = body.is_array();
@@ -546,15 +537,6 @@ BodyKind classify(const json& body) {
     kind.request_ids.push_back(*id);
     if (*method == "initialize") kind.initialize = true;
     if (method->is_string()) kind.work += core::request_cost(method->get_ref<const std::string&>());
-    const auto params = message.find("params");
-    if (params != message.end() && params->is_object()) {
-      const auto meta = params->find("_meta");
-      if (meta != params->end() && meta->is_object()) {
-        const auto token = meta->find("progressToken");
-        if (token != meta->end() && (token->is_string() || token->is_number_integer()))
-          kind.progress_tokens.push_back(*token);
-      }
-    }
   };
   if (kind.batch) {
     for (const auto& message : body) visit(message);

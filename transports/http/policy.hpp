@@ -107,8 +107,11 @@ std::string client_address(std::string_view peer,
 std::vector<Header> cors_headers(const std::optional<std::string_view>& origin,
                                  OriginDecision decision);
 // What a 204 answer to a preflight (OPTIONS with Access-Control-Request-Method) adds to
-// cors_headers().
-std::vector<Header> preflight_headers(std::string_view allow);
+// cors_headers(). The MCP request headers are allowed, and so are the Mcp-Param-* headers
+// (2026-07-28 tool parameters mirrored into headers) the preflight's
+// Access-Control-Request-Headers names.
+std::vector<Header> preflight_headers(std::string_view allow,
+                                      const std::optional<std::string_view>& requested = {});
 
 // --- correlation ids ---
 
@@ -148,14 +151,6 @@ bool plausible_session_id(std::string_view id);
 
 // --- JSON-RPC bodies ---
 
-struct ParsedBody {
-  enum class Error { none, parse, too_deep } error = Error::none;
-  json value;
-};
-// Parses a request body, refusing (before building it) anything nested deeper than
-// `max_depth`.
-ParsedBody parse_body(std::string_view body, int max_depth);
-
 struct BodyKind {
   bool batch = false;
   std::size_t requests = 0;       // elements with "method" and "id"
@@ -166,7 +161,6 @@ struct BodyKind {
   std::uint32_t work = 0;         // what the requests cost against the rate limit
                                   // (core::request_cost: tool calls, reads, prompt gets, ...)
   std::vector<json> request_ids;
-  std::vector<json> progress_tokens;  // params._meta.progressToken of the requests
 };
 BodyKind classify(const json& body);
 

@@ -68,7 +68,8 @@ bool check_route(const std::shared_ptr<Exchange>& exchange, const IncomingReques
   Response response;
   response.status = 204;
   if (request.header("Origin") && request.header("Access-Control-Request-Method")) {
-    for (auto& header : preflight_headers(match.allow))
+    for (auto& header :
+         preflight_headers(match.allow, request.header("Access-Control-Request-Headers")))
       response.headers.push_back(std::move(header));
   } else {
     response.set("Allow", std::string(match.allow));

@@ -6,30 +6,17 @@ namespace mcpd::transports::http {
 
 namespace {
 
-thread_local EventStream* t_current_stream = nullptr;
-
 std::string dump(const json& message) {
   return message.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// Notifications about the server's state rather than about a call.
-bool unrelated_to_calls(const json& message) {
-  const auto method = message.find("method");
-  if (method == message.end() || !method->is_string()) return false;
-  const auto& name = method->get_ref<const std::string&>();
-  return name == "notifications/resources/updated" ||
-         (name.size() > 13 && name.compare(name.size() - 13, 13, "/list_changed") == 0);
+// A response to request `id`: the last message of its stream.
+bool is_response_to(const json& message, const json& id) {
+  return message.is_object() && !message.contains("method") && message.value("id", json()) == id &&
+         (message.contains("result") || message.contains("error"));
 }
 
 }  // namespace
-
-StreamScope::StreamScope(EventStream* stream) : m_previous(t_current_stream) {
-  t_current_stream = stream;
-}
-
-StreamScope::~StreamScope() {
-  t_current_stream = m_previous;
-}
 
 // --- HttpSession ---
 
@@ -49,16 +36,19 @@ std::shared_ptr<HttpSession> HttpSession::create(Kind kind, std::string id, std:
   // The sender holds the session weakly: the core session must not keep its owner alive.
   std::weak_ptr<HttpSession> weak = session;
   session->m_core = std::make_unique<core::Session>(
-      [weak](const json& message) {
-        if (auto self = weak.lock()) self->route(message);
+      [weak](const json& message, const json& related_id) {
+        if (auto self = weak.lock()) self->route(message, related_id);
       },
       std::move(identity));
   return session;
 }
 
-HttpSession::~HttpSession() = default;
+HttpSession::~HttpSession() {
+  // The hub's sinks refer to the core session: no listen may outlive it.
+  if (m_options.subscriptions) m_options.subscriptions->end_all(m_core.get());
+}
 
-void HttpSession::route(const json& message) {
+void HttpSession::route(const json& message, const json& related_id) {
   if (m_kind == Kind::legacy) {
     std::shared_ptr<Exchange> legacy;
     {
@@ -68,41 +58,28 @@ void HttpSession::route(const json& message) {
     if (legacy) legacy->send(sse_event({}, dump(message)));
     return;
   }
-  if (t_current_stream && t_current_stream->owner() == this) {
-    t_current_stream->push(message);
-    return;
-  }
   std::shared_ptr<EventStream> target;
   {
     std::lock_guard lock(m_mutex);
-    const auto method = message.find("method");
-    if (method != message.end() && *method == "notifications/progress") {
-      const auto params = message.find("params");
-      if (params != message.end() && params->contains("progressToken")) {
-        const auto it = m_by_progress.find(dump((*params)["progressToken"]));
-        if (it != m_by_progress.end()) target = it->second;
-      }
+    if (related_id.is_null()) {
+      target = m_standalone;
+    } else if (const auto it = m_by_request.find("r" + dump(related_id));
+               it != m_by_request.end()) {
+      target = it->second;
     }
-    // A request to the client (or a log line) from a thread of a running call, e.g. the exec
-    // handler's relay thread: with a single call in flight it can only be that call's.
-    if (!target && !unrelated_to_calls(message)) {
-      for (const auto& [number, stream] : m_streams) {
-        if (stream->completed()) continue;
-        if (target) {
-          target = nullptr;  // several calls: no way to tell; the standalone stream carries it
-          break;
-        }
-        target = stream;
-      }
-    }
-    if (!target) target = m_standalone;
   }
-  if (target) {
+  if (!target) {
+    spdlog::debug("no open stream for {}; dropping it",
+                  message.value("method", std::string("a response")));
+    return;
+  }
+  if (!is_response_to(message, related_id)) {
     target->push(message);
-  } else {
-    spdlog::debug("session has no open stream; dropping {}",
-                  message.value("method", std::string("a message")));
+    return;
   }
+  // A long-lived request (subscriptions/listen) answered later: its stream ends with it.
+  target->finish(message);
+  release(target);
 }
 
 std::shared_ptr<EventStream> HttpSession::open_request_stream(
@@ -125,10 +102,6 @@ std::shared_ptr<EventStream> HttpSession::open_request_stream(
     for (const auto& id : body.request_ids) {
       keys.push_back("r" + dump(id));
       m_by_request[keys.back()] = stream;
-    }
-    for (const auto& token : body.progress_tokens) {
-      m_by_progress[dump(token)] = stream;
-      keys.push_back("p" + dump(token));
     }
     m_last_activity = Clock::now();
   }
@@ -154,12 +127,15 @@ void HttpSession::forget_locked(std::uint64_t number) {
   const auto it = m_stream_keys.find(number);
   if (it != m_stream_keys.end()) {
     for (const auto& key : it->second) {
-      if (key[0] == 'r') m_by_request.erase(key);
-      if (key[0] == 'p') m_by_progress.erase(key.substr(1));
+      m_by_request.erase(key);
     }
     m_stream_keys.erase(it);
   }
   m_streams.erase(number);
+}
+
+void HttpSession::keep_open(const std::shared_ptr<EventStream>& stream) {
+  stream->anchor(shared_from_this());
 }
 
 void HttpSession::release(const std::shared_ptr<EventStream>& stream) {
@@ -178,8 +154,11 @@ void HttpSession::abandon(const std::shared_ptr<EventStream>& stream) {
     forget_locked(stream->number());
   }
   for (const auto& key : keys) {
-    if (key[0] != 'r') continue;
     const json id = json::parse(key.substr(1), nullptr, false);
+    if (m_options.subscriptions && m_options.subscriptions->end(m_core.get(), id)) {
+      spdlog::debug("listen {} ended: the client went away", key.substr(1));
+      continue;
+    }
     spdlog::info("client went away; cancelling request {}", key.substr(1));
     m_core->cancel_request(id);
   }

@@ -4,13 +4,11 @@
 // session (2024-11-05) sends everything on its one GET /sse stream. Every session is bound to
 // the identity that created it: a request from anyone else gets 404, as if it did not exist.
 //
-// Where a message goes: a message sent while a request is being handled on this thread (the
-// dispatcher's calls report on the thread that runs them) goes on that request's stream;
-// progress notifications follow their progress token; a request to the client from another
-// thread of a call (the exec relay) goes on the stream of the only call in flight; anything
-// else (list_changed, resources/updated, or when several calls run) goes on the standalone
-// stream. (core::Session's Sender carries no related-request id; with one, this would be
-// exact.)
+// Where a message goes: the dispatcher names the request each message belongs to
+// (related_id). A related message goes on that request's stream (progress, log lines,
+// requests to the client, a listen's notifications); the request's own response there ends
+// that stream. An unrelated one (list_changed, resources/updated) goes on the standalone GET
+// stream. A message whose stream is gone is dropped.
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +23,7 @@
 
 #include "core/observability/metrics.hpp"
 #include "core/protocol/session.hpp"
+#include "core/protocol/subscriptions.hpp"
 #include "transports/http/event_stream.hpp"
 #include "transports/http/policy.hpp"
 
@@ -32,23 +31,13 @@ namespace mcpd::transports::http {
 
 class HttpSession;
 
-// While alive, messages the current thread sends through `session` go on `stream`.
-class StreamScope {
- public:
-  explicit StreamScope(EventStream* stream);
-  ~StreamScope();
-  StreamScope(const StreamScope&) = delete;
-  StreamScope& operator=(const StreamScope&) = delete;
-
- private:
-  EventStream* m_previous;
-};
-
 struct SessionOptions {
   std::size_t max_sessions = 10000;
   std::chrono::seconds idle_timeout{1800};  // no request and no open stream for this long
   std::chrono::seconds resume_window{30};   // a detached SSE stream waits this long
   unsigned retry_ms = 1000;
+  // The dispatcher's live subscriptions/listen requests: a listen ends with its stream.
+  core::SubscriptionHub* subscriptions = nullptr;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -73,6 +62,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                                    const std::string& protocol_version);
   // Forgets a request stream once it has completed (its answer went out).
   void release(const std::shared_ptr<EventStream>& stream);
+  // A request answered later (a subscriptions/listen): its stream stays open, and keeps this
+  // session alive, until the client leaves or the answer comes.
+  void keep_open(const std::shared_ptr<EventStream>& stream);
   // GET without Last-Event-ID. False when a standalone stream is already connected (409).
   bool open_standalone(const std::shared_ptr<Exchange>& exchange,
                        const std::string& protocol_version);
@@ -94,7 +86,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
  private:
   HttpSession(Kind kind, std::string id, std::string owner, const SessionOptions& options);
-  void route(const json& message);
+  void route(const json& message, const json& related_id);
   void abandon(const std::shared_ptr<EventStream>& stream);
   void forget_locked(std::uint64_t number);
   void watch(const std::shared_ptr<EventStream>& stream, const std::shared_ptr<Exchange>& exchange);
@@ -109,10 +101,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool m_ended = false;
   Clock::time_point m_last_activity;
   std::uint64_t m_next_stream = 1;
-  std::map<std::uint64_t, std::shared_ptr<EventStream>> m_streams;              // request streams
-  std::unordered_map<std::string, std::shared_ptr<EventStream>> m_by_request;   // id.dump()
-  std::unordered_map<std::string, std::shared_ptr<EventStream>> m_by_progress;  // token.dump()
-  std::map<std::uint64_t, std::vector<std::string>> m_stream_keys;  // stream -> keys above
+  std::map<std::uint64_t, std::shared_ptr<EventStream>> m_streams;             // request streams
+  std::unordered_map<std::string, std::shared_ptr<EventStream>> m_by_request;  // id.dump()
+  std::map<std::uint64_t, std::vector<std::string>> m_stream_keys;  // stream -> request ids
   std::shared_ptr<EventStream> m_standalone;
   std::shared_ptr<Exchange> m_legacy;
 };

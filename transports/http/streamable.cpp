@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "core/observability/log.hpp"
+#include "core/protocol/protocol_version.hpp"
 #include "core/protocol/rpc.hpp"
+#include "transports/http/modern_policy.hpp"
 #include "transports/http/server_context.hpp"
 
 namespace mcpd::transports::http {
@@ -37,10 +39,12 @@ std::string header_or(const IncomingRequest& request, std::string_view name,
 }
 
 // Runs a POST body through `session`: notifications and responses get 202 at once; requests
-// are answered on a stream, from a worker thread when they may block.
+// are answered on a stream, from a worker thread when they may block. A `modern` request's
+// plain JSON answer carries the HTTP status its error calls for (modern_reply_status).
 void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
               const std::shared_ptr<Exchange>& exchange, json body, const BodyKind& kind,
-              const std::string& protocol_version, const std::string& correlation_id) {
+              const std::string& protocol_version, const std::string& correlation_id,
+              bool modern = false) {
   if (kind.requests == 0 && kind.invalid == 0) {
     (void)dispatch_message(ctx, body, session->core(), correlation_id);
     Response accepted;
@@ -53,11 +57,16 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
   auto slot = blocking ? ctx.workers.reserve() : BoundedPool::Slot();
   if (blocking && !slot) return exchange->respond(overloaded());
   auto stream = session->open_request_stream(kind, exchange, protocol_version);
-  auto job = [&ctx, session, stream, body = std::move(body), correlation_id] {
+  auto job = [&ctx, session, stream, body = std::move(body), kind, correlation_id, modern] {
     core::log::CorrelationScope scope(correlation_id);
-    StreamScope routing(stream.get());
     auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
-    stream->finish(std::move(reply));
+    if (!reply && kind.requests == 1 &&
+        ctx.dispatcher.subscriptions().live(&session->core(), kind.request_ids[0])) {
+      session->keep_open(stream);  // a subscriptions/listen: answered when it ends
+      return;
+    }
+    const unsigned status = modern && reply ? modern_reply_status(*reply) : 200;
+    stream->finish(std::move(reply), status);
     session->release(stream);
   };
   if (blocking) {
@@ -96,15 +105,16 @@ void initialize(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, C
   exchange->respond(std::move(response));
 }
 
+// A session for one POST. A 2025 request acts as if the handshake had happened; a 2026 one
+// needs none (its _meta says everything).
 void post_stateless(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, Caller caller,
                     json body, const BodyKind& kind, const std::string& protocol_version,
-                    const std::string& correlation_id) {
+                    const std::string& correlation_id, bool modern = false) {
   auto session = HttpSession::create(HttpSession::Kind::stateless, {}, {},
                                      std::move(caller.identity), ctx.sessions.options());
-  // Without a handshake on this connection, act as if it had happened.
-  if (!kind.initialize) session->core().assume_initialized(protocol_version);
+  if (!kind.initialize && !modern) session->core().assume_initialized(protocol_version);
   if (kind.requests > 0) ctx.sessions.track_ephemeral(session);
-  dispatch(ctx, session, exchange, std::move(body), kind, protocol_version, correlation_id);
+  dispatch(ctx, session, exchange, std::move(body), kind, protocol_version, correlation_id, modern);
 }
 
 Response batch_refused(const std::string& version) {
@@ -135,15 +145,12 @@ std::optional<Message> read_message(ServerContext& ctx, const std::shared_ptr<Ex
         415, k_server_error, "Unsupported Media Type: Content-Type must be application/json"));
     return std::nullopt;
   }
-  ParsedBody parsed = parse_body(body_of(request), ctx.settings.max_json_depth);
-  if (parsed.error != ParsedBody::Error::none) {
-    const bool deep = parsed.error == ParsedBody::Error::too_deep;
-    exchange->respond(
-        jsonrpc_error(400, deep ? core::rpc_code::k_invalid_request : core::rpc_code::k_parse_error,
-                      deep ? "Invalid Request: JSON nested too deeply" : "Parse error"));
+  auto parsed = ctx.dispatcher.parse(body_of(request));
+  if (!parsed.message) {
+    exchange->respond(json_response(400, parsed.refusal));
     return std::nullopt;
   }
-  Message message{std::move(parsed.value), {}, std::nullopt};
+  Message message{std::move(*parsed.message), {}, std::nullopt};
   message.kind = classify(message.body);
   const BodyKind& kind = message.kind;
   if ((kind.batch && message.body.empty()) || (!kind.batch && kind.invalid > 0)) {
@@ -155,16 +162,55 @@ std::optional<Message> read_message(ServerContext& ctx, const std::shared_ptr<Ex
                                     "Invalid Request: Only one initialization request is allowed"));
     return std::nullopt;
   }
-  if (const auto version = request.header("MCP-Protocol-Version")) {
-    if (!supported_protocol_version(*version)) {
-      exchange->respond(jsonrpc_error(
-          400, k_server_error,
-          "Bad Request: Unsupported protocol version: " + std::string(version->substr(0, 32))));
-      return std::nullopt;
-    }
-    message.version = std::string(*version);
-  }
   return message;
+}
+
+// The MCP-Protocol-Version of a 2025 request: absent, or one we speak (else answered 400).
+bool read_legacy_version(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
+                         Message& message) {
+  const auto version = request.header("MCP-Protocol-Version");
+  if (!version) return true;
+  if (!supported_protocol_version(*version)) {
+    exchange->respond(jsonrpc_error(
+        400, k_server_error,
+        "Bad Request: Unsupported protocol version: " + std::string(version->substr(0, 32))));
+    return false;
+  }
+  message.version = std::string(*version);
+  return true;
+}
+
+Response refusal_response(const Refusal& refusal, const json& body) {
+  json id = nullptr;
+  if (body.is_object() && body.contains("id") &&
+      (body["id"].is_string() || body["id"].is_number_integer()))
+    id = body["id"];
+  return json_response(refusal.status,
+                       core::make_error(id, {refusal.code, refusal.message, refusal.data}));
+}
+
+// The checks of a 2026 request that need more than its body: the version it claims, the
+// standard headers and, for tools/call, the tool's Mcp-Param-* headers.
+std::optional<Refusal> check_modern(ServerContext& ctx, const json& body,
+                                    const HeaderLookup& headers) {
+  if (!body.contains("id")) return std::nullopt;  // notifications carry no envelope
+  if (auto refusal =
+          check_version(claimed_version(body).value_or(""), core::modern_protocol_versions()))
+    return refusal;
+  if (auto refusal = check_standard_headers(body, headers)) return refusal;
+  if (body["method"] != "tools/call") return std::nullopt;
+  const json& params = body["params"];
+  const auto name = params.find("name");
+  if (name == params.end() || !name->is_string()) return std::nullopt;
+  const core::ToolDef* tool = ctx.dispatcher.catalog().find_tool(name->get<std::string>());
+  if (!tool) return std::nullopt;
+  const auto schema = tool->descriptor.find("inputSchema");
+  if (schema == tool->descriptor.end()) return std::nullopt;
+  const auto declarations = param_headers(*schema);
+  if (declarations.empty()) return std::nullopt;
+  const auto arguments = params.find("arguments");
+  return check_param_headers(declarations, arguments == params.end() ? json() : *arguments,
+                             headers);
 }
 
 void post(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
@@ -174,6 +220,22 @@ void post(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
   if (!message) return;
   const BodyKind& kind = message->kind;
   if (!ctx.auth.charge(exchange, caller, kind.work)) return;
+
+  // 2026-07-28 traffic is told apart by its body and served without a session, whatever
+  // --stateless says; an Mcp-Session-Id or Last-Event-ID it carries is ignored.
+  const HeaderLookup headers = [&request](std::string_view name) { return request->header(name); };
+  const EraDecision era = decide_era(message->body, headers);
+  if (era.refusal) return exchange->respond(refusal_response(*era.refusal, message->body));
+  if (era.era == Era::modern) {
+    if (auto refusal = check_modern(ctx, message->body, headers))
+      return exchange->respond(refusal_response(*refusal, message->body));
+    const std::string version =
+        claimed_version(message->body).value_or(core::modern_protocol_versions()[0]);
+    post_stateless(ctx, exchange, std::move(caller), std::move(message->body), kind, version,
+                   correlation_id, true);
+    return;
+  }
+  if (!read_legacy_version(exchange, *request, *message)) return;
 
   if (ctx.settings.stateless) {
     const std::string version = message->version.value_or(std::string(k_default_protocol_version));

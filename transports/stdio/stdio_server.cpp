@@ -144,6 +144,8 @@ StdioServer::Impl::~Impl() {
   }
   m_timer_cv.notify_all();
   if (m_timer.joinable()) m_timer.join();
+  // The hub's sinks write through m_session: no listen may outlive it.
+  m_dispatcher.subscriptions().end_all(&m_session);
   m_session.cancel_all();
   m_pool.join();
   ::close(m_wake_fd);
@@ -242,11 +244,12 @@ void StdioServer::Impl::consume(const char* data, std::size_t size) {
 void StdioServer::Impl::process_line(std::string_view line) {
   if (blank(line)) return;
   // nlohmann's parser rejects invalid UTF-8 inside strings, so both land here.
-  json message = json::parse(line, nullptr, false);
-  if (message.is_discarded()) {
-    send(core::make_error(nullptr, {core::rpc_code::k_parse_error, "Parse error", nullptr}));
+  auto parsed = m_dispatcher.parse(line);
+  if (!parsed.message) {
+    send(parsed.refusal);
     return;
   }
+  json message = std::move(*parsed.message);
   if (!m_dispatcher.blocks(message)) {
     handle(message);
     return;
@@ -284,6 +287,8 @@ void StdioServer::Impl::run_blocking(const json& message) {
 }
 
 void StdioServer::Impl::shutdown() {
+  // Open subscriptions/listen requests end gracefully: each gets its final result.
+  m_dispatcher.subscriptions().close(&m_session, m_dispatcher.server_info());
   const bool client_gone = m_output_broken.load();
   const auto pending = m_pool.pending();
   if (pending > 0 && !client_gone) m_log->info("finishing {} request(s) before exit", pending);

@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 
+#include "transports/http/modern_policy.hpp"
 #include "transports/http/policy.hpp"
 
 using namespace mcpd::transports::http;
@@ -268,25 +271,12 @@ TEST_CASE("session ids are long, random and visible ASCII", "[transports][http]"
   CHECK_FALSE(plausible_session_id(std::string(129, 'a')));
 }
 
-TEST_CASE("bodies parse with a nesting limit", "[transports][http]") {
-  auto parsed = parse_body(R"({"jsonrpc":"2.0","id":1,"method":"ping"})", 64);
-  CHECK(parsed.error == ParsedBody::Error::none);
-  CHECK(parsed.value["method"] == "ping");
-  CHECK(parse_body("{", 64).error == ParsedBody::Error::parse);
-  CHECK(parse_body("", 64).error == ParsedBody::Error::parse);
-  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  CHECK(parse_body(deep, 64).error == ParsedBody::Error::too_deep);
-  const std::string ok = std::string(10, '[') + std::string(10, ']');
-  CHECK(parse_body(ok, 64).error == ParsedBody::Error::none);
-}
-
 TEST_CASE("bodies are classified", "[transports][http]") {
   auto kind = classify(json::parse(
       R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":"p1"}}})"));
   CHECK_FALSE(kind.batch);
   CHECK(kind.requests == 1);
   CHECK(kind.request_ids == std::vector<json>{7});
-  CHECK(kind.progress_tokens == std::vector<json>{"p1"});
   CHECK_FALSE(kind.initialize);
 
   kind = classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}})"));
@@ -345,4 +335,263 @@ TEST_CASE("the client address behind a local reverse proxy", "[transports][http]
   CHECK(client_address("127.0.0.1", std::string_view("2001:db8::1")) == "2001:db8::1");
   CHECK(client_address("127.0.0.1", std::string_view("not an address")) == "127.0.0.1");
   CHECK(client_address("127.0.0.1", std::string_view("")) == "127.0.0.1");
+}
+
+// --- 2026-07-28 requests ---
+
+namespace {
+
+// Headers as a test gives them; names compare case-insensitively, as Beast's do.
+HeaderLookup lookup(std::vector<std::pair<std::string, std::string>> headers) {
+  return [headers = std::move(headers)](std::string_view name) -> std::optional<std::string_view> {
+    for (const auto& [key, value] : headers) {
+      if (key.size() != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < key.size(); ++i)
+        same = same && std::tolower(static_cast<unsigned char>(key[i])) ==
+                           std::tolower(static_cast<unsigned char>(name[i]));
+      if (same) return std::string_view(value);
+    }
+    return std::nullopt;
+  };
+}
+
+json envelope(std::string version = "2026-07-28") {
+  return json{{"io.modelcontextprotocol/protocolVersion", std::move(version)},
+              {"io.modelcontextprotocol/clientCapabilities", json::object()}};
+}
+
+json modern_request(std::string method, json params = json::object(), json meta = envelope()) {
+  params["_meta"] = std::move(meta);
+  return json{{"jsonrpc", "2.0"}, {"id", 7}, {"method", std::move(method)}, {"params", params}};
+}
+
+}  // namespace
+
+TEST_CASE("2026 requests are told apart by their body", "[transports][http][modern]") {
+  const auto none = lookup({});
+  CHECK(decide_era(modern_request("tools/list"), none).era == Era::modern);
+  CHECK_FALSE(decide_era(modern_request("tools/list"), none).refusal);
+  const json legacy{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"}};
+  CHECK(decide_era(legacy, none).era == Era::legacy);
+  CHECK(decide_era(legacy, lookup({{"MCP-Protocol-Version", "2025-11-25"}})).era == Era::legacy);
+  const json initialize{{"jsonrpc", "2.0"},
+                        {"id", 0},
+                        {"method", "initialize"},
+                        {"params", {{"protocolVersion", "2025-11-25"}}}};
+  CHECK(decide_era(initialize, none).era == Era::legacy);
+  // A claim of any version goes the modern way (and is refused there when unsupported).
+  CHECK(decide_era(modern_request("tools/list", {}, envelope("2025-11-25")), none).era ==
+        Era::modern);
+  CHECK(claimed_version(modern_request("ping")) == "2026-07-28");
+  CHECK_FALSE(claimed_version(legacy));
+  CHECK(modern_era_version("2026-07-28"));
+  CHECK(modern_era_version("2027-01-01"));
+  CHECK_FALSE(modern_era_version("2025-11-25"));
+  // A posted response stays legacy whatever the header says.
+  const json response{{"jsonrpc", "2.0"}, {"id", "mcpd-1"}, {"result", json::object()}};
+  CHECK(decide_era(response, lookup({{"MCP-Protocol-Version", "2026-07-28"}})).era == Era::legacy);
+}
+
+TEST_CASE("malformed 2026 envelopes are refused with -32602 and 400",
+          "[transports][http][modern]") {
+  json meta = envelope();
+  meta.erase("io.modelcontextprotocol/clientCapabilities");
+  auto decision = decide_era(modern_request("tools/list", {}, meta), lookup({}));
+  REQUIRE(decision.refusal);
+  CHECK(decision.refusal->status == 400);
+  CHECK(decision.refusal->code == -32602);
+  CHECK(decision.refusal->message.find("clientCapabilities") != std::string::npos);
+
+  CHECK(envelope_problem(envelope()) == std::nullopt);
+  meta = envelope();
+  meta["io.modelcontextprotocol/protocolVersion"] = 2026;
+  CHECK(envelope_problem(meta));
+  meta = envelope();
+  meta["io.modelcontextprotocol/clientInfo"] = {{"name", "x"}};
+  CHECK(envelope_problem(meta));
+  meta["io.modelcontextprotocol/clientInfo"] = {{"name", "x"}, {"version", "1"}};
+  CHECK_FALSE(envelope_problem(meta));
+  meta["io.modelcontextprotocol/logLevel"] = "loud";
+  CHECK(envelope_problem(meta));
+  meta["io.modelcontextprotocol/logLevel"] = "warning";
+  CHECK_FALSE(envelope_problem(meta));
+
+  // A modern header on a request without the claim: the envelope is missing.
+  const json bare{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"}};
+  decision = decide_era(bare, lookup({{"MCP-Protocol-Version", "2026-07-28"}}));
+  REQUIRE(decision.refusal);
+  CHECK(decision.refusal->code == -32602);
+  CHECK(decision.refusal->status == 400);
+}
+
+TEST_CASE("headers that contradict the body are a HeaderMismatch", "[transports][http][modern]") {
+  auto refusal =
+      decide_era(modern_request("tools/list"), lookup({{"MCP-Protocol-Version", "2025-11-25"}}))
+          .refusal;
+  REQUIRE(refusal);
+  CHECK(refusal->code == -32020);
+  CHECK(refusal->status == 400);
+  CHECK(refusal->data["mismatch"]["header"] == "2025-11-25");
+
+  refusal =
+      decide_era(modern_request("tools/list"), lookup({{"Mcp-Method", "tools/call"}})).refusal;
+  REQUIRE(refusal);
+  CHECK(refusal->code == -32020);
+  // Optional whitespace around a value does not count.
+  CHECK_FALSE(
+      decide_era(modern_request("tools/list"),
+                 lookup({{"MCP-Protocol-Version", " 2026-07-28 "}, {"Mcp-Method", "tools/list"}}))
+          .refusal);
+
+  // The 2025 handshake sent with a 2026 header.
+  const json initialize{
+      {"jsonrpc", "2.0"}, {"id", 0}, {"method", "initialize"}, {"params", json::object()}};
+  refusal = decide_era(initialize, lookup({{"MCP-Protocol-Version", "2026-07-28"}})).refusal;
+  REQUIRE(refusal);
+  CHECK(refusal->code == -32020);
+}
+
+TEST_CASE("batches must not hold 2026 requests", "[transports][http][modern]") {
+  const json batch = json::array({modern_request("tools/list")});
+  const auto refusal = decide_era(batch, lookup({})).refusal;
+  REQUIRE(refusal);
+  CHECK(refusal->code == -32600);
+  CHECK(refusal->status == 400);
+  CHECK_FALSE(
+      decide_era(json::array({json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}}), lookup({}))
+          .refusal);
+}
+
+TEST_CASE("2026 notifications follow their claim or their header", "[transports][http][modern]") {
+  const json note{
+      {"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 1}}}};
+  CHECK(decide_era(note, lookup({})).era == Era::legacy);
+  CHECK(decide_era(note, lookup({{"MCP-Protocol-Version", "2026-07-28"}})).era == Era::modern);
+  const auto refusal = decide_era(note, lookup({{"MCP-Protocol-Version", "2026-07-28"},
+                                                {"Mcp-Method", "notifications/progress"}}))
+                           .refusal;
+  REQUIRE(refusal);
+  CHECK(refusal->code == -32020);
+}
+
+TEST_CASE("unsupported claimed versions get -32022 with the supported list",
+          "[transports][http][modern]") {
+  const std::vector<std::string> supported{"2026-07-28"};
+  CHECK_FALSE(check_version("2026-07-28", supported));
+  const auto refusal = check_version("2099-01-01", supported);
+  REQUIRE(refusal);
+  CHECK(refusal->code == -32022);
+  CHECK(refusal->status == 400);
+  CHECK(refusal->data["supported"] == json::array({"2026-07-28"}));
+  CHECK(refusal->data["requested"] == "2099-01-01");
+}
+
+TEST_CASE("the standard headers of a 2026 request", "[transports][http][modern]") {
+  const json call = modern_request("tools/call", {{"name", "echo"}});
+  const auto full = [](std::string name) {
+    return lookup({{"MCP-Protocol-Version", "2026-07-28"},
+                   {"Mcp-Method", "tools/call"},
+                   {"Mcp-Name", std::move(name)}});
+  };
+  CHECK_FALSE(check_standard_headers(call, full("echo")));
+  CHECK(check_standard_headers(call, full("other"))->code == -32020);
+  // Base64 sentinel values are decoded before they are compared.
+  CHECK_FALSE(check_standard_headers(call, full("=?base64?ZWNobw==?=")));
+  CHECK(check_standard_headers(call, full("=?base64?ZWNobw?=")));  // not canonical
+  CHECK(check_standard_headers(call, lookup({{"Mcp-Method", "tools/call"}, {"Mcp-Name", "echo"}}))
+            ->code == -32020);  // no MCP-Protocol-Version
+  CHECK(check_standard_headers(
+      call, lookup({{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Name", "echo"}})));
+  CHECK(check_standard_headers(
+      call, lookup({{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}})));
+
+  const json read = modern_request("resources/read", {{"uri", "file:///a b"}});
+  CHECK_FALSE(check_standard_headers(read, lookup({{"MCP-Protocol-Version", "2026-07-28"},
+                                                   {"Mcp-Method", "resources/read"},
+                                                   {"Mcp-Name", "file:///a b"}})));
+  // No Mcp-Name for methods that have no name.
+  CHECK_FALSE(check_standard_headers(
+      modern_request("tools/list"),
+      lookup({{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/list"}})));
+}
+
+TEST_CASE("header values are decoded, and refused when unsafe", "[transports][http][modern]") {
+  CHECK(decode_header_value("us-west1") == "us-west1");
+  CHECK(decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=") ==
+        "Hello, \xe4\xb8\x96\xe7\x95\x8c");
+  CHECK(decode_header_value("=?base64?IHBhZGRlZCA=?=") == " padded ");
+  CHECK_FALSE(decode_header_value("=?base64?/w==?="));  // not UTF-8
+  CHECK_FALSE(decode_header_value("=?base64?!!!!?="));
+  CHECK_FALSE(decode_header_value("caf\xc3\xa9"));  // raw non-ASCII
+  CHECK_FALSE(decode_header_value("a\x01"));
+}
+
+TEST_CASE("x-mcp-header annotations and their Mcp-Param headers", "[transports][http][modern]") {
+  const json schema = json::parse(R"({
+    "type": "object",
+    "properties": {
+      "region": {"type": "string", "x-mcp-header": "Region"},
+      "count": {"type": "integer", "x-mcp-header": "Count"},
+      "dry": {"type": "boolean", "x-mcp-header": "Dry"},
+      "nested": {"type": "object", "properties": {"zone": {"type": "string", "x-mcp-header": "Zone"}}},
+      "list": {"type": "array", "items": {"type": "string", "x-mcp-header": "Item"}},
+      "bad": {"type": "string", "x-mcp-header": "has space"},
+      "blob": {"type": "object", "x-mcp-header": "Blob"}
+    }
+  })");
+  const auto declarations = param_headers(schema);
+  std::vector<std::string> names;
+  for (const auto& d : declarations) names.push_back(d.name);
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"Count", "Dry", "Region", "Zone"});
+
+  const json arguments{
+      {"region", "us-west1"}, {"count", 42}, {"dry", true}, {"nested", {{"zone", "b"}}}};
+  const auto all = lookup({{"Mcp-Param-Region", "us-west1"},
+                           {"Mcp-Param-Count", "42.0"},
+                           {"Mcp-Param-Dry", "true"},
+                           {"Mcp-Param-Zone", "=?base64?Yg==?="}});
+  CHECK_FALSE(check_param_headers(declarations, arguments, all));
+
+  auto refusal = check_param_headers(declarations, arguments,
+                                     lookup({{"Mcp-Param-Region", "us-west1"},
+                                             {"Mcp-Param-Count", "41"},
+                                             {"Mcp-Param-Dry", "true"},
+                                             {"Mcp-Param-Zone", "b"}}));
+  REQUIRE(refusal);
+  CHECK(refusal->code == -32020);
+  CHECK(refusal->message.find("Mcp-Param-Count") != std::string::npos);
+  // A value in the body without its header.
+  refusal = check_param_headers(declarations, json{{"region", "eu"}}, lookup({}));
+  REQUIRE(refusal);
+  CHECK(refusal->status == 400);
+  // Absent or null arguments expect no header (and a stray header is ignored).
+  CHECK_FALSE(check_param_headers(declarations, json{{"region", nullptr}},
+                                  lookup({{"Mcp-Param-Count", "9"}})));
+}
+
+TEST_CASE("a 2026 reply's HTTP status follows its error", "[transports][http][modern]") {
+  auto error = [](int code) {
+    return json{{"jsonrpc", "2.0"}, {"id", 1}, {"error", {{"code", code}, {"message", "m"}}}};
+  };
+  CHECK(modern_reply_status(json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", json::object()}}) ==
+        200);
+  CHECK(modern_reply_status(error(-32601)) == 404);
+  CHECK(modern_reply_status(error(-32021)) == 400);
+  CHECK(modern_reply_status(error(-32022)) == 400);
+  CHECK(modern_reply_status(error(-32020)) == 400);
+  CHECK(modern_reply_status(error(-32602)) == 200);  // e.g. an unknown tool: in-band
+  CHECK(modern_reply_status(error(-32603)) == 200);
+}
+
+TEST_CASE("preflight allows the 2026 headers", "[transports][http][modern]") {
+  const auto headers = preflight_headers("POST, OPTIONS", "mcp-method, Mcp-Param-Region, x-evil");
+  std::string allowed;
+  for (const auto& [name, value] : headers)
+    if (name == "Access-Control-Allow-Headers") allowed = value;
+  CHECK(allowed.find("Mcp-Method") != std::string::npos);
+  CHECK(allowed.find("Mcp-Name") != std::string::npos);
+  CHECK(allowed.find("Mcp-Param-Region") != std::string::npos);
+  CHECK(allowed.find("x-evil") == std::string::npos);
 }

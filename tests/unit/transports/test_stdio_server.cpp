@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "core/descriptors/descriptor.hpp"
-#include "core/protocol/dispatcher.hpp"
 #include "core/handlers/runner.hpp"
+#include "core/protocol/dispatcher.hpp"
 #include "core/protocol/rpc.hpp"
 #include "transports/stdio/stdio_server.hpp"
 
@@ -448,4 +448,45 @@ TEST_CASE("the identity refresh hook replaces the session identity", "[transport
   REQUIRE(reply["result"]["tools"].size() == 1);
   CHECK(reply["result"]["tools"][0]["name"] == "echo");
   CHECK(h.server().session().identity()->user == "ann@example.com");
+}
+
+namespace {
+
+json modern_meta() {
+  return {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+          {"io.modelcontextprotocol/clientCapabilities", json::object()}};
+}
+
+}  // namespace
+
+TEST_CASE("subscriptions/listen over stdio: acknowledged, cancelled, closed at EOF",
+          "[transports][stdio][subscriptions]") {
+  Harness harness;
+  const std::string uri = "test://inline";
+  auto listen = [&](const json& id) {
+    harness.send(mcpd::core::make_request(
+        id, "subscriptions/listen",
+        {{"_meta", modern_meta()}, {"notifications", {{"resourceSubscriptions", {uri}}}}}));
+    const json ack = harness.next();
+    REQUIRE(ack["method"] == "notifications/subscriptions/acknowledged");
+    CHECK(ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == id);
+    CHECK(ack["params"]["notifications"]["resourceSubscriptions"] == json::array({uri}));
+  };
+  listen("listen:1");
+  listen("listen:2");
+  // The listens answer nothing while open; other requests are served meanwhile.
+  harness.send(mcpd::core::make_request(5, "tools/list", {{"_meta", modern_meta()}}));
+  const json list = harness.next();
+  CHECK(list["id"] == 5);
+  CHECK(list["result"]["resultType"] == "complete");
+
+  // A cancelled listen ends silently; the other is closed with its final result at EOF.
+  harness.send(mcpd::core::make_notification(
+      "notifications/cancelled", {{"requestId", "listen:1"}, {"_meta", modern_meta()}}));
+  harness.close_input();
+  const json last = harness.next();
+  CHECK(last["id"] == "listen:2");
+  CHECK(last["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen:2");
+  CHECK(harness.exit_code() == 0);
+  CHECK_FALSE(harness.next_line(200ms));
 }
