@@ -46,6 +46,7 @@ unsigned http_status(Refusal refusal);
 
 class AuthResult {
  public:
+  // Implicit, so a check returns either an Identity or a Refusal.
   AuthResult(Identity identity) : m_value(std::move(identity)) {}
   AuthResult(Refusal refusal) : m_value(refusal) {}
 

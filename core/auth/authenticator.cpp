@@ -41,13 +41,13 @@ Credential Authenticator::read(std::string_view bearer) const {
       return credential;
     }
     credential.kind = Credential::Kind::jwt;
+    credential.text = std::string(bearer);  // verified later, off the I/O thread
   } else if (parse_token(bearer)) {
     credential.kind = Credential::Kind::opaque;
   } else {
     credential.refusal = Refusal::malformed;
     return credential;
   }
-  credential.text = std::string(bearer);
   credential.hash = m_hasher.hash(bearer);
   return credential;
 }

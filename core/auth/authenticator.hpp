@@ -43,13 +43,13 @@ struct ProtectedResource {
 };
 
 // A bearer credential as read(): what it is, and the hash that keys the cache and (for opaque
-// tokens) the storage lookup. Holds the credential itself for the JWT check: never log it.
+// tokens) the storage lookup. Only a JWT keeps its text, for the signature check: never log it.
 struct Credential {
   enum class Kind { refused, opaque, jwt };
   Kind kind = Kind::refused;
   Refusal refusal = Refusal::missing;  // when refused: missing, malformed or jwt_disabled
-  std::string text;
-  std::string hash;
+  std::string text;                    // JWTs only
+  std::string hash;                    // TokenHasher::hash of the credential; empty when refused
 };
 
 class Authenticator {

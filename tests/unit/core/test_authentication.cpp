@@ -168,6 +168,7 @@ TEST_CASE("a credential is read once: kind and hash, no I/O", "[core][auth]") {
   const auto opaque = auth->read(token.plaintext);
   CHECK(opaque.kind == Credential::Kind::opaque);
   CHECK(opaque.hash == TokenHasher{}.hash(token.plaintext));
+  CHECK(opaque.text.empty());  // an opaque token is not carried around once hashed
   CHECK(auth->read(f.jwt()).kind == Credential::Kind::jwt);
   CHECK(auth->read("").refusal == Refusal::missing);
   CHECK(auth->read("garbage").refusal == Refusal::malformed);
