@@ -6,17 +6,16 @@
 #include <optional>
 
 #include "cmd/commands.hpp"
+#include "core/auth/authenticator.hpp"
 #include "core/config/config.hpp"
-#include "core/descriptors/descriptor.hpp"
-#include "core/protocol/dispatcher.hpp"
 #include "core/config/error.hpp"
+#include "core/descriptors/descriptor.hpp"
 #include "core/handlers/runner.hpp"
 #include "core/lint/report.hpp"
 #include "core/observability/log.hpp"
 #include "core/observability/metrics.hpp"
-#include "storage/bearer_authenticator.hpp"
+#include "core/protocol/dispatcher.hpp"
 #include "storage/database_url.hpp"
-#include "storage/identity_provider.hpp"
 #include "storage/token_store.hpp"
 #include "transports/http/http_server.hpp"
 #include "transports/stdio/stdio_server.hpp"
@@ -125,7 +124,7 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
   if (settings.require_auth) {
     std::shared_ptr<storage::TokenStore> store = open_token_store(settings, "");
     // Opaque mcpd_ tokens, and JWTs when auth.jwt is configured.
-    services.authenticator = storage::make_authenticator(settings, store);
+    services.authenticator = core::auth::make_authenticator(settings, store);
     services.readiness.push_back({"storage", [store] { return bool(store->ping()); }});
   }
   // Each upstream with a health_path (cached briefly, so probes never hammer it).
@@ -144,21 +143,23 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
 // during a long session. Storage trouble later fails closed (no tools) until it recovers.
 void use_token_identity(const core::Settings& settings, transports::StdioOptions& stdio) {
   std::shared_ptr<storage::TokenStore> store = open_token_store(settings, " for MCPD_TOKEN");
-  // Opaque tokens and JWTs alike, uncached: the transport re-resolves every few seconds.
-  auto provider = std::make_shared<storage::IdentityProvider>(
-      storage::make_authenticator(settings, store, {std::chrono::milliseconds{0}}),
-      settings.token);
-  core::Identity identity = provider->resolve();
-  if (!identity.valid) {
-    const auto failure = provider->last_failure();
-    throw Error("MCPD_TOKEN: " + identity.invalid_reason,
-                failure == core::auth::AuthFailure::unavailable ? k_exit_storage : k_exit_failure);
+  // Opaque tokens and JWTs alike, uncached: the transport re-resolves every few seconds. The
+  // token is read once for the whole session.
+  std::shared_ptr<core::auth::Authenticator> authenticator =
+      core::auth::make_authenticator(settings, store, {std::chrono::milliseconds{0}});
+  auto credential =
+      std::make_shared<const core::auth::Credential>(authenticator->read(settings.token));
+  const core::auth::AuthResult first = authenticator->authenticate(*credential);
+  if (!first.ok()) {
+    throw Error("MCPD_TOKEN: " + std::string(core::auth::describe(first.refusal())),
+                first.refused(core::auth::Refusal::unavailable) ? k_exit_storage : k_exit_failure);
   }
+  const core::Identity& identity = first.identity();
   spdlog::info("stdio session runs as {} with token '{}'", identity.user.value_or("?"),
                identity.token_name.value_or("?"));
-  stdio.identity = std::move(identity);
-  stdio.identity_refresh = [provider]() -> std::optional<core::Identity> {
-    return provider->resolve();
+  stdio.identity = identity;
+  stdio.identity_refresh = [authenticator, credential]() -> std::optional<core::Identity> {
+    return authenticator->authenticate(*credential).session_identity();
   };
 }
 

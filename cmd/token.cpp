@@ -12,8 +12,8 @@
 
 #include "cmd/admin.hpp"
 #include "cmd/commands.hpp"
+#include "core/auth/token_service.hpp"
 #include "core/config/error.hpp"
-#include "storage/token_service.hpp"
 
 namespace mcpd::cmd {
 namespace {
@@ -78,15 +78,15 @@ std::string status_of(const storage::Token& token, storage::Time now) {
 }
 
 int run_create(const TokenOptions& options) {
-  storage::TokenRequest request;
+  core::auth::TokenRequest request;
   request.user_email = options.user;
   request.name = options.name;
-  request.allowed_tools = storage::split_tools(options.tools);
+  request.allowed_tools = core::auth::split_tools(options.tools);
   request.expires_days = options.expires_days;
   const auto hasher = core::auth::TokenHasher::from_environment();
   auto store = admin::open_store(options.store);
   const auto issued =
-      admin::take(storage::issue_token(*store, hasher, request, core::auth::now_seconds()));
+      admin::take(core::auth::issue_token(*store, hasher, request, core::auth::now_seconds()));
   const auto& token = issued.token;
   if (options.json) {
     const nlohmann::ordered_json out = {{"id", token.id},

@@ -1,114 +1,29 @@
 #pragma once
-// Users and tokens on pluggable storage. open_store() picks the backend from the URL scheme
-// (sqlite://, postgresql://); the concrete classes live in their .cpp files so this header never
-// pulls in SQLiteCpp or libpqxx. Every backend passes the same contract tests
-// (tests/unit/storage/contract_token_store.cpp). Implementations are thread-safe: the daemon
-// calls one store from several worker threads.
+// Opening a TokenStore (the interface is core's: core/auth/token_store.hpp). open_store() picks
+// the backend from the URL scheme (sqlite://, postgresql://); the concrete classes live in their
+// .cpp files so this header never pulls in SQLiteCpp or libpqxx.
 
-#include <chrono>
-#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "core/auth/records.hpp"
+#include "core/auth/token_store.hpp"
 #include "storage/result.hpp"
 
 namespace mcpd::storage {
 
+// The backends implement core's interface under these names.
+using core::auth::k_max_jti_length;
+using core::auth::k_max_revocation_reason_length;
+using core::auth::k_usage_interval;
+using core::auth::NewToken;
+using core::auth::RevokedJti;
 using core::auth::Time;
 using core::auth::Token;
+using core::auth::TokenFilter;
+using core::auth::TokenStore;
 using core::auth::TokenWithUser;
 using core::auth::User;
-
-// last_used_at is written at most once per token per interval (the seed writes on every
-// request; that turns every read into a write).
-inline constexpr std::chrono::seconds k_usage_interval{60};
-
-struct NewToken {
-  std::int64_t user_id = 0;
-  std::string name;
-  std::string hash;   // TokenHasher::hash of the plaintext; the plaintext never reaches storage
-  std::string last8;  // for the masked display
-  std::vector<std::string> allowed_tools;
-  std::optional<Time> expires_at;
-};
-
-// A JWT id refused until expires_at (the token's own exp; nullopt = kept for good). Rows whose
-// expires_at has passed are pruned: the token they name is refused as expired anyway.
-struct RevokedJti {
-  std::string jti;
-  std::optional<Time> expires_at;
-  std::string reason;
-  Time revoked_at{};
-};
-
-inline constexpr std::size_t k_max_jti_length = 256;
-inline constexpr std::size_t k_max_revocation_reason_length = 500;
-
-struct TokenFilter {
-  std::optional<std::string> user_email;  // only this user's tokens
-  bool include_inactive = false;          // also revoked and expired tokens
-  Time now{};                             // the expiry cut-off when !include_inactive
-};
-
-class TokenStore {
- public:
-  TokenStore() = default;
-  TokenStore(const TokenStore&) = delete;
-  TokenStore& operator=(const TokenStore&) = delete;
-  virtual ~TokenStore() = default;
-
-  virtual std::string backend() const = 0;  // "sqlite" or "postgresql"
-
-  // --- users (e-mail addresses are normalised: trimmed, lower-case) ---
-  // conflict when the e-mail exists; invalid when it is not an address.
-  virtual Result<User> add_user(const std::string& email, const std::string& name) = 0;
-  virtual Result<User> get_user(const std::string& email) = 0;  // not_found
-  virtual Result<std::vector<User>> list_users() = 0;           // by id
-  virtual Result<User> set_user_active(const std::string& email, bool active) = 0;
-
-  // --- tokens ---
-  // not_found when user_id does not exist, conflict when the hash exists.
-  virtual Result<Token> create_token(const NewToken& token) = 0;
-  virtual Result<std::vector<Token>> list_tokens(const TokenFilter& filter) = 0;  // by id
-  // Sets is_active = false. Revoking a revoked token succeeds and changes nothing.
-  virtual Result<Token> revoke_token(std::int64_t id) = 0;
-  virtual Result<TokenWithUser> find_by_hash(const std::string& hash) = 0;
-
-  // Sets last_used_at = now, coalesced: skipped when the token was used (by anyone, as the
-  // record shows, or by this process) less than k_usage_interval ago; the backends' UPDATE
-  // repeats the check so concurrent processes write once too.
-  Result<void> record_usage(const Token& token, Time now);
-
-  // --- revoked JWT ids (every replica reads the same table) ---
-  // Adds jti to the revoked list (invalid: empty or longer than k_max_jti_length). Revoking it
-  // again keeps the later expiry (nullopt = never) and the new reason. Prunes expired rows.
-  virtual Result<RevokedJti> revoke_jti(const std::string& jti, std::optional<Time> expires_at,
-                                        const std::string& reason, Time now) = 0;
-  // True while jti is listed and its expires_at (if any) is after now.
-  virtual Result<bool> is_jti_revoked(const std::string& jti, Time now) = 0;
-  // Deletes rows with expires_at <= now; returns how many.
-  virtual Result<std::size_t> prune_revoked_jtis(Time now) = 0;
-
-  // Readiness probe: one round trip.
-  virtual Result<void> ping() = 0;
-
-  // Highest applied schema migration.
-  virtual Result<int> schema_version() = 0;
-
- protected:
-  // UPDATE tokens SET last_used_at = now WHERE id = token_id AND
-  //   (last_used_at IS NULL OR last_used_at <= now - k_usage_interval)
-  virtual Result<void> write_last_used(std::int64_t token_id, Time now) = 0;
-
- private:
-  std::mutex m_usage_mutex;
-  std::unordered_map<std::int64_t, Time> m_usage_written;  // token id -> last write by us
-};
 
 // Opens (and migrates) the store named by url. invalid: unknown scheme or bad URL;
 // unavailable: cannot connect/open.

@@ -37,7 +37,7 @@ int base64url_value(char c) {
   return -1;
 }
 
-JwtResult refuse(JwtFailure failure, std::string detail) {
+JwtResult refuse(Refusal failure, std::string detail) {
   JwtResult result;
   result.failure = failure;
   result.detail = std::move(detail);
@@ -139,62 +139,6 @@ std::optional<std::vector<std::string>> tool_allow_list(const json& payload, std
 
 }  // namespace
 
-const char* reason_label(JwtFailure failure) {
-  switch (failure) {
-    case JwtFailure::malformed:
-      return "jwt_malformed";
-    case JwtFailure::alg:
-      return "jwt_alg";
-    case JwtFailure::header:
-      return "jwt_header";
-    case JwtFailure::signature:
-      return "jwt_signature";
-    case JwtFailure::expired:
-      return "jwt_expired";
-    case JwtFailure::not_yet_valid:
-      return "jwt_not_yet_valid";
-    case JwtFailure::issuer:
-      return "jwt_issuer";
-    case JwtFailure::audience:
-      return "jwt_audience";
-    case JwtFailure::claims:
-      return "jwt_claims";
-    case JwtFailure::revoked:
-      return "jwt_revoked";
-    case JwtFailure::disabled:
-      return "jwt_disabled";
-  }
-  return "jwt_malformed";
-}
-
-const char* describe(JwtFailure failure) {
-  switch (failure) {
-    case JwtFailure::malformed:
-      return "malformed JWT";
-    case JwtFailure::alg:
-      return "JWT algorithm not accepted";
-    case JwtFailure::header:
-      return "JWT header not accepted";
-    case JwtFailure::signature:
-      return "JWT signature invalid";
-    case JwtFailure::expired:
-      return "JWT expired";
-    case JwtFailure::not_yet_valid:
-      return "JWT not yet valid";
-    case JwtFailure::issuer:
-      return "JWT issuer not accepted";
-    case JwtFailure::audience:
-      return "JWT audience not accepted";
-    case JwtFailure::claims:
-      return "JWT claims invalid";
-    case JwtFailure::revoked:
-      return "JWT revoked";
-    case JwtFailure::disabled:
-      return "JWT authentication is not configured";
-  }
-  return "invalid JWT";
-}
-
 bool looks_like_jwt(std::string_view credential) {
   if (credential.find('.') == std::string_view::npos) return false;
   return std::all_of(credential.begin(), credential.end(),
@@ -266,44 +210,45 @@ JwtVerifier JwtVerifier::from_settings(const JwtSettings& settings) {
 }
 
 JwtResult JwtVerifier::verify(std::string_view token) const {
-  if (token.size() > k_jwt_max_length) return refuse(JwtFailure::malformed, "longer than 8 KiB");
+  if (token.size() > k_jwt_max_length) return refuse(Refusal::jwt_malformed, "longer than 8 KiB");
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
-    return refuse(JwtFailure::malformed, "not three dot-separated segments");
+    return refuse(Refusal::jwt_malformed, "not three dot-separated segments");
   const auto header_text = base64url_decode(token.substr(0, first));
   const auto payload_text = base64url_decode(token.substr(first + 1, second - first - 1));
   const auto signature = base64url_decode(token.substr(second + 1));
   if (!header_text || !payload_text || !signature)
-    return refuse(JwtFailure::malformed, "a segment is not unpadded base64url");
+    return refuse(Refusal::jwt_malformed, "a segment is not unpadded base64url");
   if (header_text->empty() || payload_text->empty())
-    return refuse(JwtFailure::malformed, "empty header or payload");
+    return refuse(Refusal::jwt_malformed, "empty header or payload");
 
   const auto header = json_object(*header_text);
-  if (!header) return refuse(JwtFailure::malformed, "header is not a JSON object");
+  if (!header) return refuse(Refusal::jwt_malformed, "header is not a JSON object");
   if (auto refused = check_header(*header); !refused.ok()) return refused;
 
-  if (signature->empty()) return refuse(JwtFailure::signature, "no signature");
+  if (signature->empty()) return refuse(Refusal::jwt_signature, "no signature");
   if (!signature_ok(token.substr(0, second), *signature))
-    return refuse(JwtFailure::signature, "signature does not verify");
+    return refuse(Refusal::jwt_signature, "signature does not verify");
 
   auto payload = json_object(*payload_text);
-  if (!payload) return refuse(JwtFailure::malformed, "payload is not a JSON object");
+  if (!payload) return refuse(Refusal::jwt_malformed, "payload is not a JSON object");
   return check_claims(std::move(*payload));
 }
 
 JwtResult JwtVerifier::check_header(const json& header) const {
   const auto alg = header.find("alg");
-  if (alg == header.end() || !alg->is_string()) return refuse(JwtFailure::alg, "header has no alg");
+  if (alg == header.end() || !alg->is_string())
+    return refuse(Refusal::jwt_alg, "header has no alg");
   if (alg->get<std::string>() != m_algorithm)
-    return refuse(JwtFailure::alg, "alg is not " + m_algorithm);
+    return refuse(Refusal::jwt_alg, "alg is not " + m_algorithm);
   // Extensions we do not understand must not be ignored (RFC 7515 §4.1.11).
-  if (header.contains("crit")) return refuse(JwtFailure::header, "crit is not supported");
+  if (header.contains("crit")) return refuse(Refusal::jwt_header, "crit is not supported");
   if (const auto typ = header.find("typ"); typ != header.end()) {
     std::string value = typ->is_string() ? typ->get<std::string>() : std::string();
     if (value.size() > 12 && iequals(value.substr(0, 12), "application/")) value.erase(0, 12);
     if (!iequals(value, "JWT") && !iequals(value, "at+jwt"))
-      return refuse(JwtFailure::header, "typ is neither JWT nor at+jwt");
+      return refuse(Refusal::jwt_header, "typ is neither JWT nor at+jwt");
   }
   return {};
 }
@@ -334,21 +279,22 @@ JwtResult JwtVerifier::check_claims(json payload) const {
 
   const auto exp = payload.find("exp");
   if (exp == payload.end() || !is_numeric(*exp))
-    return refuse(JwtFailure::claims, "exp is missing or not a number");
+    return refuse(Refusal::jwt_claims, "exp is missing or not a number");
   const double expires = exp->get<double>();
-  if (!(expires > now)) return refuse(JwtFailure::expired, "exp has passed");
+  if (!(expires > now)) return refuse(Refusal::jwt_expired, "exp has passed");
   for (const char* name : {"nbf", "iat"}) {
     const auto it = payload.find(name);
     if (it == payload.end()) continue;
-    if (!is_numeric(*it)) return refuse(JwtFailure::claims, std::string(name) + " is not a number");
+    if (!is_numeric(*it))
+      return refuse(Refusal::jwt_claims, std::string(name) + " is not a number");
     if (it->get<double>() > now + leeway)
-      return refuse(JwtFailure::not_yet_valid, std::string(name) + " is in the future");
+      return refuse(Refusal::jwt_not_yet_valid, std::string(name) + " is in the future");
   }
 
   if (!m_expect.issuer.empty()) {
     const auto iss = payload.find("iss");
     if (iss == payload.end() || !iss->is_string() || iss->get<std::string>() != m_expect.issuer)
-      return refuse(JwtFailure::issuer, "iss is not the configured issuer");
+      return refuse(Refusal::jwt_issuer, "iss is not the configured issuer");
   }
   if (!m_expect.audience.empty()) {
     const auto aud = payload.find("aud");
@@ -359,24 +305,24 @@ JwtResult JwtVerifier::check_claims(json payload) const {
       found = std::any_of(aud->begin(), aud->end(), [this](const json& item) {
         return item.is_string() && item.get<std::string>() == m_expect.audience;
       });
-    if (!found) return refuse(JwtFailure::audience, "aud does not name the configured audience");
+    if (!found) return refuse(Refusal::jwt_audience, "aud does not name the configured audience");
   }
 
   const auto sub = payload.find("sub");
   if (sub == payload.end() || !sub->is_string() || sub->get<std::string>().empty() ||
       sub->get<std::string>().size() > k_max_subject_length || !printable(sub->get<std::string>()))
-    return refuse(JwtFailure::claims, "sub is missing or not a usable string");
+    return refuse(Refusal::jwt_claims, "sub is missing or not a usable string");
 
   JwtResult result;
   if (const auto jti = payload.find("jti"); jti != payload.end()) {
     if (!jti->is_string() || jti->get<std::string>().empty() ||
         jti->get<std::string>().size() > k_max_jti_length)
-      return refuse(JwtFailure::claims, "jti is not a string of 1-256 characters");
+      return refuse(Refusal::jwt_claims, "jti is not a string of 1-256 characters");
     result.claims.jti = jti->get<std::string>();
   }
   std::string detail;
   auto tools = tool_allow_list(payload, detail);
-  if (!tools) return refuse(JwtFailure::claims, detail);
+  if (!tools) return refuse(Refusal::jwt_claims, detail);
 
   result.claims.subject = sub->get<std::string>();
   result.claims.allowed_tools = std::move(*tools);

@@ -8,8 +8,9 @@
 // Claims: `exp` (required, numeric, no leeway), `nbf` and `iat` (optional, 60 s leeway; an `iat`
 // further in the future is refused), `iss` and `aud` (string or array) when configured, `sub`
 // (required: the user), and the tool allow-list: a `tools` array of names, else `scope` entries
-// `tools:<name>`, else all tools. Revoked `jti`s are a storage matter (storage/bearer_auth.hpp).
-// Pure CPU: no I/O after construction. Tokens and keys are never logged.
+// `tools:<name>`, else all tools. Revoked `jti`s are the Authenticator's matter
+// (core/auth/authenticator.hpp). Pure CPU: no I/O after construction. Tokens and keys are never
+// logged.
 
 #include <chrono>
 #include <functional>
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/auth/auth_result.hpp"
 #include "core/auth/records.hpp"
 #include "core/protocol/call.hpp"
 
@@ -33,25 +35,6 @@ namespace mcpd::core::auth {
 
 inline constexpr std::size_t k_jwt_max_length = 8192;  // bytes of the compact form
 inline constexpr std::chrono::seconds k_jwt_leeway{60};
-
-enum class JwtFailure {
-  malformed,      // not three base64url segments, bad JSON, header not an object, too long
-  alg,            // alg is not the configured one (none, another, or a mismatch)
-  header,         // crit present, or typ other than JWT / at+jwt
-  signature,      // the signature does not verify with the configured key
-  expired,        // exp <= now
-  not_yet_valid,  // nbf or iat later than now + leeway
-  issuer,         // iss differs from the configured issuer
-  audience,       // aud does not contain the configured audience
-  claims,         // exp or sub missing or of the wrong type, bad tools/scope
-  revoked,        // the jti is on the revoked list (checked by the caller)
-  disabled,       // a JWT was presented but JWT authentication is not configured
-};
-
-// Stable label for mcp_auth_failures_total{reason}: "jwt_malformed", "jwt_alg", ...
-const char* reason_label(JwtFailure failure);
-// Human wording, e.g. "JWT expired".
-const char* describe(JwtFailure failure);
 
 // Three dot-separated non-empty segments of base64url characters: worth handing to the JWT
 // verifier (anything else goes to the opaque token path).
@@ -71,9 +54,9 @@ struct JwtClaims {
 };
 
 struct JwtResult {
-  std::optional<JwtFailure> failure;  // nullopt = valid
-  std::string detail;                 // why, for debug logs (never the token or a key)
-  JwtClaims claims;                   // set when valid
+  std::optional<Refusal> failure;  // one of the jwt_* refusals; nullopt = valid
+  std::string detail;              // why, for debug logs (never the token or a key)
+  JwtClaims claims;                // set when valid
 
   bool ok() const { return !failure; }
 };

@@ -52,7 +52,7 @@ class Metrics final : public CallObserver {
 
   // CallObserver: mcp_tool_invocations_total{tool,status} and mcp_tool_duration_seconds{tool}.
   void tool_called(const std::string& tool, bool is_error, double seconds) override;
-  // mcp_auth_failures_total{reason}; `reason` is AuthOutcome::reason (never a credential).
+  // mcp_auth_failures_total{reason}; `reason` is core::auth::reason_label() (never a credential).
   void auth_failure(std::string_view reason);
   // mcp_requests_total: every HTTP request served, whatever its outcome.
   void request();

@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/auth/authenticator.hpp"
 #include "core/auth/token.hpp"
-#include "storage/identity_provider.hpp"
-#include "storage/token_service.hpp"
+#include "core/auth/token_service.hpp"
 #include "storage/token_store.hpp"
 
 using namespace mcpd;
@@ -22,12 +22,16 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double run(storage::TokenStore& store, const std::vector<std::string>& tokens, int threads,
+double run(const std::shared_ptr<storage::TokenStore>& store,
+           const std::vector<std::string>& tokens, int threads,
            std::chrono::duration<double> duration) {
   std::atomic<long> done{0};
   std::atomic<long> failed{0};
   std::atomic<bool> stop{false};
-  const core::auth::TokenHasher hasher;
+  // Uncached: every lookup reaches the store.
+  core::auth::Authenticator::Options options;
+  options.cache.ttl = std::chrono::milliseconds{0};
+  core::auth::Authenticator authenticator(store, std::move(options));
   std::vector<std::thread> workers;
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
@@ -35,7 +39,7 @@ double run(storage::TokenStore& store, const std::vector<std::string>& tokens, i
       long i = t;
       while (!stop.load(std::memory_order_relaxed)) {
         const auto& token = tokens[static_cast<std::size_t>(i++) % tokens.size()];
-        if (storage::validate_token(store, hasher, token, core::auth::now_seconds()).ok())
+        if (authenticator.authenticate(token).ok())
           done.fetch_add(1, std::memory_order_relaxed);
         else
           failed.fetch_add(1, std::memory_order_relaxed);
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", opened.error().message.c_str());
     return 3;
   }
-  auto& store = **opened;
+  std::shared_ptr<storage::TokenStore> shared = std::move(*opened);
+  auto& store = *shared;
   const std::string email = "bench-" + std::to_string(::time(nullptr)) + "@example.com";
   if (auto added = store.add_user(email, "bench"); !added) {
     std::fprintf(stderr, "add_user: %s\n", added.error().message.c_str());
@@ -74,8 +79,8 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> tokens;
   for (int i = 0; i < 100; ++i) {
-    storage::TokenRequest request{email, "bench-" + std::to_string(i), {}, std::nullopt};
-    auto issued = storage::issue_token(store, {}, request, core::auth::now_seconds());
+    core::auth::TokenRequest request{email, "bench-" + std::to_string(i), {}, std::nullopt};
+    auto issued = core::auth::issue_token(store, {}, request, core::auth::now_seconds());
     if (!issued) {
       std::fprintf(stderr, "issue_token: %s\n", issued.error().message.c_str());
       return 1;
@@ -84,7 +89,7 @@ int main(int argc, char** argv) {
   }
   const std::chrono::duration<double> duration{seconds};
   std::printf("%s backend, 100 tokens, %.1f s per run\n", store.backend().c_str(), seconds);
-  std::printf("  1 thread : %10.0f lookups/s\n", run(store, tokens, 1, duration));
-  std::printf("  %d threads: %10.0f lookups/s\n", threads, run(store, tokens, threads, duration));
+  std::printf("  1 thread : %10.0f lookups/s\n", run(shared, tokens, 1, duration));
+  std::printf("  %d threads: %10.0f lookups/s\n", threads, run(shared, tokens, threads, duration));
   return 0;
 }

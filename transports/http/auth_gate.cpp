@@ -30,7 +30,7 @@ std::string resource_metadata_url(std::string_view resource) {
   return url;
 }
 
-nlohmann::json resource_metadata_document(const core::ProtectedResource& metadata,
+nlohmann::json resource_metadata_document(const core::auth::ProtectedResource& metadata,
                                           const std::string& resource) {
   nlohmann::json document = {{"resource", resource}};
   if (!metadata.authorization_servers.empty())
@@ -46,7 +46,7 @@ Response too_many_requests(std::uint32_t retry_after_seconds, std::string messag
   return response;
 }
 
-AuthGate::AuthGate(bool require_auth, std::shared_ptr<core::Authenticator> authenticator,
+AuthGate::AuthGate(bool require_auth, std::shared_ptr<core::auth::Authenticator> authenticator,
                    core::RateLimiter& limiter, core::RateLimiter& failure_limiter,
                    core::Metrics* metrics, BoundedPool& pool)
     : m_require(require_auth),
@@ -102,11 +102,8 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
   const auto target = split_target(
       std::string_view(request->message.target().data(), request->message.target().size()));
   if (query_has_credential(target.query)) {
-    Response response = error_body(400, "invalid_request",
-                                   "credentials in the URL are not accepted; send "
-                                   "Authorization: Bearer <token>");
-    response.set("WWW-Authenticate", "Bearer realm=\"mcpd\", error=\"invalid_request\"");
-    failed(exchange, peer, "query_token", std::move(response));
+    refuse(exchange, *request, core::auth::Refusal::query_token,
+           "credentials in the URL are not accepted; send Authorization: Bearer <token>");
     return;
   }
 
@@ -119,60 +116,71 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
 
   const Bearer bearer = parse_bearer(request->header("Authorization"));
   if (bearer.status == Bearer::Status::missing) {
-    failed(exchange, peer, "missing", challenge(*request, false, "a bearer token is required"));
+    refuse(exchange, *request, core::auth::Refusal::missing, "a bearer token is required");
     return;
   }
   if (bearer.status == Bearer::Status::malformed) {
-    failed(exchange, peer, "malformed",
-           challenge(*request, true, "expected Authorization: Bearer <token>"));
+    refuse(exchange, *request, core::auth::Refusal::malformed,
+           "expected Authorization: Bearer <token>");
     return;
   }
 
-  // A fresh cached answer (the usual case for a busy client) is decided here, on the strand;
-  // only a miss may reach storage, off the I/O thread and then back on the connection's strand.
-  if (auto outcome = m_authenticator->try_cached(bearer.token)) {
-    conclude(exchange, *request, std::move(*outcome), next);
+  // Read once: the same credential (its kind and hash) serves the cache and the lookup. A fresh
+  // cached answer (the usual case for a busy client) is decided here, on the strand; only a miss
+  // may reach storage, off the I/O thread and then back on the connection's strand.
+  auto credential = m_authenticator->read(bearer.token);
+  if (auto result = m_authenticator->try_cached(credential)) {
+    conclude(exchange, *request, std::move(*result), next);
     return;
   }
-  const bool queued = m_pool.try_post([this, exchange, request, token = std::string(bearer.token),
+  const bool queued = m_pool.try_post([this, exchange, request, credential = std::move(credential),
                                        next = std::move(next)]() mutable {
-    core::AuthOutcome outcome = m_authenticator->authenticate(token);
-    net::post(exchange->executor(), [this, exchange, request, outcome = std::move(outcome),
+    auto result = m_authenticator->authenticate(credential);
+    net::post(exchange->executor(), [this, exchange, request, result = std::move(result),
                                      next = std::move(next)]() mutable {
-      conclude(exchange, *request, std::move(outcome), next);
+      conclude(exchange, *request, std::move(result), next);
     });
   });
   if (!queued) exchange->respond(overloaded());
 }
 
 void AuthGate::conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
-                        core::AuthOutcome outcome, const std::function<void(Caller)>& next) {
-  if (outcome.identity) {
-    Caller caller;
-    caller.owner = owner_of(*outcome.identity);
-    caller.rate_key = "token:" + caller.owner;
-    caller.identity = std::move(*outcome.identity);
-    next(std::move(caller));
-  } else if (outcome.storage_unavailable) {
-    if (m_metrics) m_metrics->auth_failure(outcome.reason.empty() ? "unavailable" : outcome.reason);
+                        core::auth::AuthResult result, const std::function<void(Caller)>& next) {
+  if (!result.ok()) {
+    refuse(exchange, request, result.refusal(), "invalid or expired token");
+    return;
+  }
+  Caller caller;
+  caller.identity = std::move(result).identity();
+  caller.owner = owner_of(caller.identity);
+  caller.rate_key = "token:" + caller.owner;
+  next(std::move(caller));
+}
+
+void AuthGate::refuse(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
+                      core::auth::Refusal refusal, std::string_view description) {
+  using core::auth::Refusal;
+  const std::string_view reason = core::auth::reason_label(refusal);
+  if (m_metrics) m_metrics->auth_failure(reason);
+  const unsigned status = core::auth::http_status(refusal);
+  if (status == 503) {
     Response response =
         error_body(503, "unavailable", "authentication storage is unavailable; retry later");
     response.set("Retry-After", "5");
     exchange->respond(std::move(response));
-  } else {
-    const std::string reason = outcome.reason.empty() ? "invalid" : outcome.reason;
-    failed(exchange, request.client, reason, challenge(request, true, "invalid or expired token"));
+    return;
   }
-}
-
-void AuthGate::failed(const std::shared_ptr<Exchange>& exchange, const std::string& peer,
-                      std::string_view reason, Response response) {
-  if (m_metrics) m_metrics->auth_failure(reason);
-  spdlog::info("authentication failed from {}: {}", peer, reason);
+  spdlog::info("authentication failed from {}: {}", request.client, reason);
   // Missing credentials are how clients discover that auth is needed; only real failures count
   // against the address.
-  if (reason != "missing") (void)m_failure_limiter.check("ip:" + peer);
-  exchange->respond(std::move(response));
+  if (refusal != Refusal::missing) (void)m_failure_limiter.check("ip:" + request.client);
+  if (status == 400) {
+    Response response = error_body(400, "invalid_request", std::string(description));
+    response.set("WWW-Authenticate", "Bearer realm=\"mcpd\", error=\"invalid_request\"");
+    exchange->respond(std::move(response));
+    return;
+  }
+  exchange->respond(challenge(request, refusal != Refusal::missing, description));
 }
 
 bool AuthGate::charge(const std::shared_ptr<Exchange>& exchange, const Caller& caller,

@@ -1,10 +1,11 @@
 #pragma once
 // Who is calling, and may they: the bearer credential (Authorization header only; a credential
-// in the query string is refused and never used), the Authenticator (its cached answers
-// inline, a cache miss off the I/O threads since it reaches storage), the per-address limiter of
-// failed attempts, and the per-client rate limit (the token, else the address), charged once
-// the body is read since only work counts (core::request_cost). Storage trouble fails closed
-// with 503.
+// in the query string is refused and never used), read once and handed to the Authenticator
+// (its cached answers inline, a cache miss off the I/O threads since it reaches storage), the
+// per-address limiter of failed attempts, and the per-client rate limit (the token, else the
+// address), charged once the body is read since only work counts (core::request_cost). A
+// refusal is answered with the status core::auth::http_status() names for it:
+// storage trouble fails closed with 503.
 
 #include <functional>
 #include <memory>
@@ -29,7 +30,7 @@ struct Caller {
 
 class AuthGate {
  public:
-  AuthGate(bool require_auth, std::shared_ptr<core::Authenticator> authenticator,
+  AuthGate(bool require_auth, std::shared_ptr<core::auth::Authenticator> authenticator,
            core::RateLimiter& limiter, core::RateLimiter& failure_limiter, core::Metrics* metrics,
            BoundedPool& pool);
 
@@ -46,7 +47,9 @@ class AuthGate {
   bool required() const { return m_require; }
 
   // RFC 9728 metadata when authentication is on and the authenticator offers it (JWT).
-  const std::optional<core::ProtectedResource>& protected_resource() const { return m_resource; }
+  const std::optional<core::auth::ProtectedResource>& protected_resource() const {
+    return m_resource;
+  }
   // This server's resource identifier as `request` reached it: the configured one, else
   // <scheme>://<Host>/mcp (https when X-Forwarded-Proto says so). Empty without metadata.
   std::string resource_for(const IncomingRequest& request) const;
@@ -55,22 +58,24 @@ class AuthGate {
   static std::string owner_of(const core::Identity& identity);
 
  private:
-  void failed(const std::shared_ptr<Exchange>& exchange, const std::string& peer,
-              std::string_view reason, Response response);
+  // Answers a refusal: counted, logged (storage trouble is not the caller's failure) and, unless
+  // the credential was merely missing, counted against the address.
+  void refuse(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
+              core::auth::Refusal refusal, std::string_view description);
   // 401 whose challenge also names the resource metadata (RFC 9728 §5.1) when there is some.
   Response challenge(const IncomingRequest& request, bool credential_given,
                      std::string_view description) const;
   // Acts on the authenticator's answer, on the exchange's strand.
   void conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
-                core::AuthOutcome outcome, const std::function<void(Caller)>& next);
+                core::auth::AuthResult result, const std::function<void(Caller)>& next);
 
   const bool m_require;
-  std::shared_ptr<core::Authenticator> m_authenticator;
+  std::shared_ptr<core::auth::Authenticator> m_authenticator;
   core::RateLimiter& m_limiter;
   core::RateLimiter& m_failure_limiter;
   core::Metrics* m_metrics;
   BoundedPool& m_pool;
-  std::optional<core::ProtectedResource> m_resource;
+  std::optional<core::auth::ProtectedResource> m_resource;
 };
 
 // 429 with Retry-After.
@@ -87,7 +92,7 @@ std::string resource_metadata_url(std::string_view resource);
 // The path part of an absolute URL ("/" when it has none).
 std::string_view url_path(std::string_view url);
 // {"resource", "authorization_servers", "bearer_methods_supported", "resource_name"}.
-nlohmann::json resource_metadata_document(const core::ProtectedResource& metadata,
+nlohmann::json resource_metadata_document(const core::auth::ProtectedResource& metadata,
                                           const std::string& resource);
 
 }  // namespace mcpd::transports::http

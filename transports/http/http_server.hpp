@@ -82,7 +82,7 @@ struct ReadinessCheck {
 struct HttpServices {
   core::Dispatcher& dispatcher;
   // Required when require_auth is true.
-  std::shared_ptr<core::Authenticator> authenticator = nullptr;
+  std::shared_ptr<core::auth::Authenticator> authenticator = nullptr;
   // Optional: counts requests, errors, sessions, auth failures and (as the dispatcher's
   // CallObserver) tool calls; served on GET /metrics.
   std::shared_ptr<core::Metrics> metrics = nullptr;

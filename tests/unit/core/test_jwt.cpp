@@ -10,8 +10,8 @@
 #include "test_jwt_support.hpp"
 
 using namespace mcpd;
-using core::auth::JwtFailure;
 using core::auth::JwtVerifier;
+using core::auth::Refusal;
 using test::json;
 
 namespace {
@@ -40,7 +40,7 @@ json claims(json extra = json::object()) {
   return payload;
 }
 
-std::optional<JwtFailure> failure_of(const JwtVerifier& verifier, const std::string& token) {
+std::optional<Refusal> failure_of(const JwtVerifier& verifier, const std::string& token) {
   return verifier.verify(token).failure;
 }
 
@@ -155,10 +155,10 @@ TEST_CASE("RFC 7515 A.1: the HS256 example verifies with its JWK key", "[core][j
   // Before its exp, the only complaint left is the missing sub: signature and exp passed.
   const auto before = hs256({}, k_rfc_exp - 60, *key);
   const auto result = before.verify(k_a1_token);
-  CHECK(result.failure == JwtFailure::claims);
+  CHECK(result.failure == Refusal::jwt_claims);
   CHECK(result.detail.find("sub") != std::string::npos);
-  CHECK(failure_of(before, tampered(k_a1_token)) == JwtFailure::signature);
-  CHECK(failure_of(hs256({}, k_rfc_exp + 1, *key), k_a1_token) == JwtFailure::expired);
+  CHECK(failure_of(before, tampered(k_a1_token)) == Refusal::jwt_signature);
+  CHECK(failure_of(hs256({}, k_rfc_exp + 1, *key), k_a1_token) == Refusal::jwt_expired);
   // The same key signs a token with a subject, which then passes completely.
   const auto own =
       test::hs256_jwt({{"iss", "joe"}, {"exp", k_rfc_exp}, {"sub", "joe@example.com"}}, *key);
@@ -171,15 +171,15 @@ TEST_CASE("RFC 7515 A.2: the RS256 example verifies with its JWK public key",
   REQUIRE(pem.rfind("-----BEGIN PUBLIC KEY-----", 0) == 0);
   const auto before = rs256(pem, {}, k_rfc_exp - 60);
   const auto result = before.verify(k_a2_token);
-  CHECK(result.failure == JwtFailure::claims);  // signature fine, sub missing
-  CHECK(failure_of(before, tampered(k_a2_token)) == JwtFailure::signature);
-  CHECK(failure_of(rs256(pem, {}, k_rfc_exp), k_a2_token) == JwtFailure::expired);
+  CHECK(result.failure == Refusal::jwt_claims);  // signature fine, sub missing
+  CHECK(failure_of(before, tampered(k_a2_token)) == Refusal::jwt_signature);
+  CHECK(failure_of(rs256(pem, {}, k_rfc_exp), k_a2_token) == Refusal::jwt_expired);
   // A different payload under the RFC's signature does not verify.
   auto dot1 = k_a2_token.find('.');
   auto dot2 = k_a2_token.rfind('.');
   const std::string swapped =
       k_a2_token.substr(0, dot1 + 1) + test::b64(claims().dump()) + k_a2_token.substr(dot2);
-  CHECK(failure_of(rs256(pem), swapped) == JwtFailure::signature);
+  CHECK(failure_of(rs256(pem), swapped) == Refusal::jwt_signature);
 }
 
 TEST_CASE("valid HS256 and RS256 tokens yield their claims", "[core][jwt]") {
@@ -204,24 +204,24 @@ TEST_CASE("alg none, other algs and mismatches are refused", "[core][jwt][alg]")
   const std::string payload = test::b64(claims().dump());
   for (const char* none : {"none", "None", "NONE"}) {
     const std::string token = test::b64(json{{"alg", none}}.dump()) + "." + payload + ".";
-    CHECK(failure_of(verifier, token) == JwtFailure::alg);
+    CHECK(failure_of(verifier, token) == Refusal::jwt_alg);
   }
   // A "none" token carrying a (valid HS256) signature anyway.
   const auto with_sig = test::hs256_jwt(claims(), test::k_secret, {{"alg", "none"}});
-  CHECK(failure_of(verifier, with_sig) == JwtFailure::alg);
+  CHECK(failure_of(verifier, with_sig) == Refusal::jwt_alg);
   CHECK(failure_of(verifier, test::hs256_jwt(claims(), test::k_secret, {{"alg", "HS512"}})) ==
-        JwtFailure::alg);
+        Refusal::jwt_alg);
   CHECK(failure_of(verifier, test::hs256_jwt(claims(), test::k_secret, {{"alg", "hs256"}})) ==
-        JwtFailure::alg);
+        Refusal::jwt_alg);
   CHECK(failure_of(verifier, test::hs256_jwt(claims(), test::k_secret, {{"typ", "JWT"}})) ==
-        JwtFailure::alg);  // no alg at all
+        Refusal::jwt_alg);  // no alg at all
   CHECK(failure_of(verifier, test::hs256_jwt(claims(), test::k_secret, {{"alg", 256}})) ==
-        JwtFailure::alg);
+        Refusal::jwt_alg);
 
   // An RS256 token at an HS256 verifier and the other way round.
-  CHECK(failure_of(verifier, test::rs256_jwt(claims(), rsa_key())) == JwtFailure::alg);
+  CHECK(failure_of(verifier, test::rs256_jwt(claims(), rsa_key())) == Refusal::jwt_alg);
   const auto rsa_verifier = rs256(rsa_key().public_pem);
-  CHECK(failure_of(rsa_verifier, test::hs256_jwt(claims())) == JwtFailure::alg);
+  CHECK(failure_of(rsa_verifier, test::hs256_jwt(claims())) == Refusal::jwt_alg);
 }
 
 TEST_CASE("key confusion: HS256 signed with the RSA public key is refused",
@@ -229,20 +229,20 @@ TEST_CASE("key confusion: HS256 signed with the RSA public key is refused",
   const auto verifier = rs256(rsa_key().public_pem);
   // The classic attack: the public key's PEM bytes used as an HMAC secret.
   const auto forged = test::hs256_jwt(claims(), rsa_key().public_pem);
-  CHECK(failure_of(verifier, forged) == JwtFailure::alg);
+  CHECK(failure_of(verifier, forged) == Refusal::jwt_alg);
   // Claiming RS256 in the header while HMAC-signing does not help either.
   const auto relabelled = test::hs256_jwt(claims(), rsa_key().public_pem, {{"alg", "RS256"}});
-  CHECK(failure_of(verifier, relabelled) == JwtFailure::signature);
+  CHECK(failure_of(verifier, relabelled) == Refusal::jwt_signature);
 }
 
 TEST_CASE("crit and unknown typ are refused; JWT and at+jwt accepted", "[core][jwt]") {
   const auto verifier = hs256();
   auto with_header = [](json header) { return test::hs256_jwt(claims(), test::k_secret, header); };
   CHECK(failure_of(verifier, with_header({{"alg", "HS256"}, {"crit", {"exp"}}})) ==
-        JwtFailure::header);
+        Refusal::jwt_header);
   CHECK(failure_of(verifier, with_header({{"alg", "HS256"}, {"typ", "JOSE"}})) ==
-        JwtFailure::header);
-  CHECK(failure_of(verifier, with_header({{"alg", "HS256"}, {"typ", 1}})) == JwtFailure::header);
+        Refusal::jwt_header);
+  CHECK(failure_of(verifier, with_header({{"alg", "HS256"}, {"typ", 1}})) == Refusal::jwt_header);
   for (const char* typ : {"JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt"})
     CHECK(verifier.verify(with_header({{"alg", "HS256"}, {"typ", typ}})).ok());
   CHECK(verifier.verify(with_header({{"alg", "HS256"}, {"kid", "k1"}})).ok());
@@ -252,33 +252,34 @@ TEST_CASE("bad signatures are refused", "[core][jwt]") {
   const auto verifier = hs256();
   const auto token = test::hs256_jwt(claims());
   CHECK(verifier.verify(token).ok());
-  CHECK(failure_of(verifier, tampered(token)) == JwtFailure::signature);
+  CHECK(failure_of(verifier, tampered(token)) == Refusal::jwt_signature);
   CHECK(failure_of(verifier, test::hs256_jwt(claims(), test::k_secret + "x")) ==
-        JwtFailure::signature);
-  CHECK(failure_of(verifier, token.substr(0, token.rfind('.') + 1)) == JwtFailure::signature);
+        Refusal::jwt_signature);
+  CHECK(failure_of(verifier, token.substr(0, token.rfind('.') + 1)) == Refusal::jwt_signature);
   // A truncated signature (a MAC one byte short).
   const auto mac = core::auth::base64url_decode(token.substr(token.rfind('.') + 1));
   REQUIRE(mac);
   CHECK(failure_of(verifier, token.substr(0, token.rfind('.') + 1) +
                                  test::b64(mac->substr(0, mac->size() - 1))) ==
-        JwtFailure::signature);
+        Refusal::jwt_signature);
   const auto rsa_verifier = rs256(rsa_key().public_pem);
   const auto other = test::RsaKey::generate(2048);
-  CHECK(failure_of(rsa_verifier, test::rs256_jwt(claims(), other)) == JwtFailure::signature);
+  CHECK(failure_of(rsa_verifier, test::rs256_jwt(claims(), other)) == Refusal::jwt_signature);
   CHECK(failure_of(rsa_verifier, tampered(test::rs256_jwt(claims(), rsa_key()))) ==
-        JwtFailure::signature);
+        Refusal::jwt_signature);
 }
 
 TEST_CASE("exp is required and strict", "[core][jwt][time]") {
   const auto verifier = hs256();
   auto without_exp = claims();
   without_exp.erase("exp");
-  CHECK(failure_of(verifier, test::hs256_jwt(without_exp)) == JwtFailure::claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(without_exp)) == Refusal::jwt_claims);
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"exp", "1900000000"}}))) ==
-        JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"exp", true}}))) == JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"exp", k_now - 1}}))) == JwtFailure::expired);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"exp", k_now}}))) == JwtFailure::expired);
+        Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"exp", true}}))) == Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"exp", k_now - 1}}))) ==
+        Refusal::jwt_expired);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"exp", k_now}}))) == Refusal::jwt_expired);
   CHECK(verifier.verify(test::hs256_jwt(claims({{"exp", k_now + 1}}))).ok());
   CHECK(verifier.verify(test::hs256_jwt(claims({{"exp", k_now + 0.5}}))).ok());
   CHECK(verifier.verify(test::hs256_jwt(claims({{"exp", 1e300}}))).ok());
@@ -289,14 +290,14 @@ TEST_CASE("nbf and iat get 60 seconds of leeway, no more", "[core][jwt][time]") 
   CHECK(verifier.verify(test::hs256_jwt(claims({{"nbf", k_now + 59}}))).ok());
   CHECK(verifier.verify(test::hs256_jwt(claims({{"nbf", k_now + 60}}))).ok());
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"nbf", k_now + 61}}))) ==
-        JwtFailure::not_yet_valid);
+        Refusal::jwt_not_yet_valid);
   CHECK(verifier.verify(test::hs256_jwt(claims({{"iat", k_now + 30}}))).ok());
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"iat", k_now + 120}}))) ==
-        JwtFailure::not_yet_valid);
+        Refusal::jwt_not_yet_valid);
   CHECK(verifier.verify(test::hs256_jwt(claims({{"nbf", k_now - 3600}, {"iat", k_now - 3600}})))
             .ok());
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"nbf", "soon"}}))) == JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"iat", nullptr}}))) == JwtFailure::claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"nbf", "soon"}}))) == Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"iat", nullptr}}))) == Refusal::jwt_claims);
   // Absent nbf and iat are fine.
   auto bare = claims();
   bare.erase("iat");
@@ -307,10 +308,10 @@ TEST_CASE("iss must equal the configured issuer", "[core][jwt]") {
   const auto verifier = hs256({"https://auth.example.com", "", core::auth::k_jwt_leeway});
   CHECK(verifier.verify(test::hs256_jwt(claims({{"iss", "https://auth.example.com"}}))).ok());
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"iss", "https://evil.example.com"}}))) ==
-        JwtFailure::issuer);
+        Refusal::jwt_issuer);
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"iss", "https://auth.example.com/"}}))) ==
-        JwtFailure::issuer);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims())) == JwtFailure::issuer);  // absent
+        Refusal::jwt_issuer);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims())) == Refusal::jwt_issuer);  // absent
   // Not configured: any issuer passes.
   CHECK(hs256().verify(test::hs256_jwt(claims({{"iss", "anyone"}}))).ok());
 }
@@ -323,26 +324,26 @@ TEST_CASE("aud, a string or an array, must contain the configured audience", "[c
                 claims({{"aud", {"https://other.example.com", "https://mcp.example.com"}}})))
             .ok());
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"aud", "https://other.example.com"}}))) ==
-        JwtFailure::audience);
+        Refusal::jwt_audience);
   CHECK(failure_of(verifier, test::hs256_jwt(
                                  claims({{"aud", {"https://a.example", "https://b.example"}}}))) ==
-        JwtFailure::audience);
+        Refusal::jwt_audience);
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"aud", json::array()}}))) ==
-        JwtFailure::audience);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims())) == JwtFailure::audience);  // absent
+        Refusal::jwt_audience);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims())) == Refusal::jwt_audience);  // absent
 }
 
 TEST_CASE("sub is required; jti must be a string", "[core][jwt]") {
   const auto verifier = hs256();
   auto without_sub = claims();
   without_sub.erase("sub");
-  CHECK(failure_of(verifier, test::hs256_jwt(without_sub)) == JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"sub", ""}}))) == JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"sub", 42}}))) == JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"sub", "a\nb"}}))) == JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"jti", 7}}))) == JwtFailure::claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(without_sub)) == Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"sub", ""}}))) == Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"sub", 42}}))) == Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"sub", "a\nb"}}))) == Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"jti", 7}}))) == Refusal::jwt_claims);
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"jti", std::string(300, 'j')}}))) ==
-        JwtFailure::claims);
+        Refusal::jwt_claims);
   auto without_jti = claims();
   without_jti.erase("jti");
   const auto result = verifier.verify(test::hs256_jwt(without_jti));
@@ -362,12 +363,12 @@ TEST_CASE("a tools claim limits tools like a token allow-list", "[core][jwt][too
 
   // An empty list would mean "all tools": refused rather than read that way.
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"tools", json::array()}}))) ==
-        JwtFailure::claims);
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"tools", "echo"}}))) == JwtFailure::claims);
+        Refusal::jwt_claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"tools", "echo"}}))) == Refusal::jwt_claims);
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"tools", {"echo", 3}}}))) ==
-        JwtFailure::claims);
+        Refusal::jwt_claims);
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"tools", {"no spaces"}}}))) ==
-        JwtFailure::claims);
+        Refusal::jwt_claims);
 
   // scope entries tools:<name> when there is no tools claim; other scopes leave all tools.
   const auto scoped =
@@ -377,9 +378,10 @@ TEST_CASE("a tools claim limits tools like a token allow-list", "[core][jwt][too
   const auto plain = verifier.verify(test::hs256_jwt(claims({{"scope", "openid profile"}})));
   REQUIRE(plain.ok());
   CHECK(plain.claims.allowed_tools.empty());
-  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"scope", "tools:"}}))) == JwtFailure::claims);
+  CHECK(failure_of(verifier, test::hs256_jwt(claims({{"scope", "tools:"}}))) ==
+        Refusal::jwt_claims);
   CHECK(failure_of(verifier, test::hs256_jwt(claims({{"scope", {"tools:echo"}}}))) ==
-        JwtFailure::claims);
+        Refusal::jwt_claims);
   // tools wins over scope.
   const auto both =
       verifier.verify(test::hs256_jwt(claims({{"tools", {"add"}}, {"scope", "tools:echo"}})));
@@ -396,36 +398,36 @@ TEST_CASE("malformed tokens are refused before any signature check", "[core][jwt
   const std::string payload = token.substr(dot1 + 1, dot2 - dot1 - 1);
   const std::string signature = token.substr(dot2 + 1);
 
-  CHECK(failure_of(verifier, header + "." + payload) == JwtFailure::malformed);   // 2 segments
-  CHECK(failure_of(verifier, token + "." + signature) == JwtFailure::malformed);  // 4 segments
-  CHECK(failure_of(verifier, token + ".") == JwtFailure::malformed);
-  CHECK(failure_of(verifier, "a.b.c.d.e") == JwtFailure::malformed);  // JWE shape
-  CHECK(failure_of(verifier, "..") == JwtFailure::malformed);
-  CHECK(failure_of(verifier, "." + payload + "." + signature) == JwtFailure::malformed);
-  CHECK(failure_of(verifier, header + "==." + payload + "." + signature) == JwtFailure::malformed);
+  CHECK(failure_of(verifier, header + "." + payload) == Refusal::jwt_malformed);   // 2 segments
+  CHECK(failure_of(verifier, token + "." + signature) == Refusal::jwt_malformed);  // 4 segments
+  CHECK(failure_of(verifier, token + ".") == Refusal::jwt_malformed);
+  CHECK(failure_of(verifier, "a.b.c.d.e") == Refusal::jwt_malformed);  // JWE shape
+  CHECK(failure_of(verifier, "..") == Refusal::jwt_malformed);
+  CHECK(failure_of(verifier, "." + payload + "." + signature) == Refusal::jwt_malformed);
+  CHECK(failure_of(verifier, header + "==." + payload + "." + signature) == Refusal::jwt_malformed);
   CHECK(failure_of(verifier, header + "." + payload + "." + signature + "=") ==
-        JwtFailure::malformed);
-  CHECK(failure_of(verifier, header + "." + payload + "+." + signature) == JwtFailure::malformed);
+        Refusal::jwt_malformed);
+  CHECK(failure_of(verifier, header + "." + payload + "+." + signature) == Refusal::jwt_malformed);
   CHECK(failure_of(verifier, header + "." + payload + "." + signature.substr(0, 5) + "/" +
-                                 signature.substr(6)) == JwtFailure::malformed);
+                                 signature.substr(6)) == Refusal::jwt_malformed);
   // Header that is JSON but not an object, or not JSON at all.
   auto signed_with = [&](const std::string& h, const std::string& p) {
     const std::string input = test::b64(h) + "." + test::b64(p);
     return input + "." + test::b64(test::hs256_signature(test::k_secret, input));
   };
   CHECK(failure_of(verifier, signed_with(R"(["HS256"])", claims().dump())) ==
-        JwtFailure::malformed);
+        Refusal::jwt_malformed);
   CHECK(failure_of(verifier, signed_with(R"({"alg":"HS256")", claims().dump())) ==
-        JwtFailure::malformed);
+        Refusal::jwt_malformed);
   // A correctly signed payload that is not a JSON object.
   CHECK(failure_of(verifier, signed_with(R"({"alg":"HS256"})", R"("just a string")")) ==
-        JwtFailure::malformed);
+        Refusal::jwt_malformed);
   CHECK(failure_of(verifier, signed_with(R"({"alg":"HS256"})", "not json")) ==
-        JwtFailure::malformed);
+        Refusal::jwt_malformed);
   // Oversized.
   const auto huge = test::hs256_jwt(claims({{"pad", std::string(9000, 'x')}}));
-  CHECK(failure_of(verifier, huge) == JwtFailure::malformed);
-  CHECK(failure_of(verifier, "") == JwtFailure::malformed);
+  CHECK(failure_of(verifier, huge) == Refusal::jwt_malformed);
+  CHECK(failure_of(verifier, "") == Refusal::jwt_malformed);
 }
 
 TEST_CASE("unusable keys stop startup", "[core][jwt][keys]") {
@@ -456,15 +458,15 @@ TEST_CASE("unusable keys stop startup", "[core][jwt][keys]") {
 }
 
 TEST_CASE("failure labels are stable", "[core][jwt]") {
-  CHECK(std::string(core::auth::reason_label(JwtFailure::malformed)) == "jwt_malformed");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::alg)) == "jwt_alg");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::header)) == "jwt_header");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::signature)) == "jwt_signature");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::expired)) == "jwt_expired");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::not_yet_valid)) == "jwt_not_yet_valid");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::issuer)) == "jwt_issuer");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::audience)) == "jwt_audience");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::claims)) == "jwt_claims");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::revoked)) == "jwt_revoked");
-  CHECK(std::string(core::auth::reason_label(JwtFailure::disabled)) == "jwt_disabled");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_malformed)) == "jwt_malformed");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_alg)) == "jwt_alg");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_header)) == "jwt_header");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_signature)) == "jwt_signature");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_expired)) == "jwt_expired");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_not_yet_valid)) == "jwt_not_yet_valid");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_issuer)) == "jwt_issuer");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_audience)) == "jwt_audience");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_claims)) == "jwt_claims");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_revoked)) == "jwt_revoked");
+  CHECK(std::string(core::auth::reason_label(Refusal::jwt_disabled)) == "jwt_disabled");
 }

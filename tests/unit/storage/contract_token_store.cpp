@@ -6,16 +6,15 @@
 #include <thread>
 
 #include "contract_support.hpp"
+#include "core/auth/authenticator.hpp"
 #include "core/auth/token.hpp"
-#include "core/auth/validation.hpp"
-#include "storage/identity_provider.hpp"
+#include "core/auth/token_service.hpp"
 #include "storage/migrations.hpp"
-#include "storage/token_service.hpp"
 #include "storage/token_store.hpp"
 
 using namespace mcpd;
 using namespace std::chrono_literals;
-using core::auth::AuthFailure;
+using core::auth::Refusal;
 using core::auth::TokenHasher;
 using storage::Failure;
 
@@ -23,7 +22,7 @@ namespace {
 
 struct Fixture {
   std::unique_ptr<test::TestDatabase> db = test::fresh_database();
-  std::unique_ptr<storage::TokenStore> store = open();
+  std::shared_ptr<storage::TokenStore> store = open();
 
   std::unique_ptr<storage::TokenStore> open() const {
     auto opened = storage::open_store(db->url());
@@ -55,13 +54,23 @@ struct Fixture {
     return made;
   }
 
-  core::auth::Validation validate(const std::string& presented, storage::Time now,
+  // The auth policy over this store at `now`, uncached: every answer comes from the backend.
+  core::auth::AuthResult validate(const std::string& presented, storage::Time now,
                                   const TokenHasher& hasher = TokenHasher{}) {
-    return storage::validate_token(*store, hasher, presented, now);
+    core::auth::Authenticator::Options options;
+    options.hasher = hasher;
+    options.cache.ttl = 0ms;
+    options.clock = [now] { return std::chrono::system_clock::time_point{now}; };
+    return core::auth::Authenticator(store, std::move(options)).authenticate(presented);
   }
 };
 
 const auto k_now = core::auth::now_seconds();
+
+std::optional<Refusal> refusal_of(const core::auth::AuthResult& result) {
+  if (result.ok()) return std::nullopt;
+  return result.refusal();
+}
 
 }  // namespace
 
@@ -239,30 +248,20 @@ TEST_CASE("validation chain: every failure, in order", "[storage][contract][auth
     CHECK(*after->token.last_used_at == k_now);
   }
   SECTION("malformed tokens are refused before any lookup") {
-    int lookups = 0;
-    auto find = [&](const std::string& hash) {
-      ++lookups;
-      core::auth::TokenLookup lookup;
-      if (auto found = f.store->find_by_hash(hash)) lookup.found = *found;
-      return lookup;
-    };
-    auto record = [](const storage::Token&, storage::Time) {};
     std::string typo = good.plaintext;
     typo[10] = typo[10] == 'a' ? 'b' : 'a';
-    for (const std::string& bad : {std::string{}, std::string{"Bearer x"}, typo,
-                                   good.plaintext + "x", good.plaintext.substr(5)}) {
-      auto v = core::auth::validate_token(bad, TokenHasher{}, k_now, find, record);
-      CHECK(v.failure == AuthFailure::malformed);
+    for (const std::string& bad :
+         {std::string{"Bearer x"}, typo, good.plaintext + "x", good.plaintext.substr(5)}) {
+      CHECK(refusal_of(f.validate(bad, k_now)) == Refusal::malformed);
     }
-    CHECK(lookups == 0);
-    CHECK(core::auth::validate_token(good.plaintext, TokenHasher{}, k_now, find, record).ok());
-    CHECK(lookups == 1);
+    CHECK(refusal_of(f.validate("", k_now)) == Refusal::missing);
+    CHECK(f.validate(good.plaintext, k_now).ok());
   }
   SECTION("unknown") {
     auto v = f.validate(core::auth::generate_token(), k_now);
-    CHECK(v.failure == AuthFailure::unknown);
-    CHECK_FALSE(v.identity().valid);
-    CHECK(v.identity().invalid_reason == "invalid token");
+    CHECK(refusal_of(v) == Refusal::unknown);
+    CHECK_FALSE(v.session_identity().valid);
+    CHECK(v.session_identity().invalid_reason == "invalid token");
   }
   SECTION("revoked, then expired, then user inactive") {
     auto all_wrong = f.token(ada.id, "all-wrong", {}, k_now - 1s);
@@ -270,13 +269,13 @@ TEST_CASE("validation chain: every failure, in order", "[storage][contract][auth
     REQUIRE(f.store->revoke_token(all_wrong.token.id));
     REQUIRE(f.store->set_user_active("ada@example.com", false));
 
-    CHECK(f.validate(all_wrong.plaintext, k_now).failure == AuthFailure::revoked);
-    CHECK(f.validate(expired.plaintext, k_now).failure == AuthFailure::expired);
-    CHECK(f.validate(expired.plaintext, k_now - 2s).failure == AuthFailure::user_inactive);
+    CHECK(refusal_of(f.validate(all_wrong.plaintext, k_now)) == Refusal::revoked);
+    CHECK(refusal_of(f.validate(expired.plaintext, k_now)) == Refusal::expired);
+    CHECK(refusal_of(f.validate(expired.plaintext, k_now - 2s)) == Refusal::user_inactive);
     auto disabled = f.validate(good.plaintext, k_now);
-    CHECK(disabled.failure == AuthFailure::user_inactive);
-    CHECK_FALSE(disabled.identity().valid);
-    CHECK_FALSE(disabled.identity().can_use_tool("search"));
+    CHECK(refusal_of(disabled) == Refusal::user_inactive);
+    CHECK_FALSE(disabled.session_identity().valid);
+    CHECK_FALSE(disabled.session_identity().can_use_tool("search"));
     // Failed validations record nothing.
     CHECK_FALSE(f.store->find_by_hash(TokenHasher{}.hash(good.plaintext))->token.last_used_at);
 
@@ -286,11 +285,11 @@ TEST_CASE("validation chain: every failure, in order", "[storage][contract][auth
   SECTION("expiry is exclusive: valid until the second it expires") {
     auto soon = f.token(ada.id, "soon", {}, k_now + 10s);
     CHECK(f.validate(soon.plaintext, k_now + 9s).ok());
-    CHECK(f.validate(soon.plaintext, k_now + 10s).failure == AuthFailure::expired);
+    CHECK(refusal_of(f.validate(soon.plaintext, k_now + 10s)) == Refusal::expired);
   }
   SECTION("allow-list: empty permits every tool") {
     auto open = f.token(ada.id, "open");
-    auto identity = f.validate(open.plaintext, k_now).identity();
+    auto identity = f.validate(open.plaintext, k_now).session_identity();
     CHECK(identity.valid);
     CHECK(identity.allowed_tools.empty());
     CHECK(identity.can_use_tool("anything"));
@@ -302,15 +301,15 @@ TEST_CASE("validation chain: every failure, in order", "[storage][contract][auth
     f.db->raw_exec("UPDATE tokens SET allowed_tools = 'not json' WHERE id = " +
                    std::to_string(good.token.id));
     auto v = f.validate(good.plaintext, k_now);
-    CHECK(v.failure == AuthFailure::unavailable);
-    CHECK_FALSE(v.identity().can_use_tool("search"));
+    CHECK(refusal_of(v) == Refusal::unavailable);
+    CHECK_FALSE(v.session_identity().can_use_tool("search"));
   }
   SECTION("a pepper changes the hash: only the same pepper validates") {
     const TokenHasher peppered{"pepper-outside-the-database"};
     auto spiced = f.token(ada.id, "spiced", {}, {}, peppered);
     CHECK(f.validate(spiced.plaintext, k_now, peppered).ok());
-    CHECK(f.validate(spiced.plaintext, k_now).failure == AuthFailure::unknown);
-    CHECK(f.validate(good.plaintext, k_now, peppered).failure == AuthFailure::unknown);
+    CHECK(refusal_of(f.validate(spiced.plaintext, k_now)) == Refusal::unknown);
+    CHECK(refusal_of(f.validate(good.plaintext, k_now, peppered)) == Refusal::unknown);
   }
 }
 
@@ -397,8 +396,8 @@ TEST_CASE("concurrent first opens of a new database all succeed", "[storage][con
 TEST_CASE("the plaintext token is stored nowhere", "[storage][contract][security]") {
   Fixture f;
   f.user();
-  storage::TokenRequest request{"ada@example.com", "ci", {"a", "b"}, 30};
-  auto issued = storage::issue_token(*f.store, TokenHasher{}, request, k_now);
+  core::auth::TokenRequest request{"ada@example.com", "ci", {"a", "b"}, 30};
+  auto issued = core::auth::issue_token(*f.store, TokenHasher{}, request, k_now);
   REQUIRE(issued);
   const auto& plaintext = issued->plaintext;
   REQUIRE(core::auth::parse_token(plaintext));
@@ -422,24 +421,24 @@ TEST_CASE("the plaintext token is stored nowhere", "[storage][contract][security
 TEST_CASE("issue_token refuses unknown and disabled users", "[storage][contract]") {
   Fixture f;
   f.user();
-  storage::TokenRequest request{"nobody@example.com", "ci", {}, std::nullopt};
-  auto unknown = storage::issue_token(*f.store, TokenHasher{}, request, k_now);
+  core::auth::TokenRequest request{"nobody@example.com", "ci", {}, std::nullopt};
+  auto unknown = core::auth::issue_token(*f.store, TokenHasher{}, request, k_now);
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().failure == Failure::not_found);
 
   REQUIRE(f.store->set_user_active("ada@example.com", false));
   request.user_email = "ada@example.com";
-  auto disabled = storage::issue_token(*f.store, TokenHasher{}, request, k_now);
+  auto disabled = core::auth::issue_token(*f.store, TokenHasher{}, request, k_now);
   REQUIRE_FALSE(disabled);
   CHECK(disabled.error().failure == Failure::invalid);
   CHECK(f.store->list_tokens({std::nullopt, true, k_now})->empty());
 
   REQUIRE(f.store->set_user_active("ada@example.com", true));
   request.expires_days = 0;
-  CHECK(storage::issue_token(*f.store, TokenHasher{}, request, k_now).error().failure ==
+  CHECK(core::auth::issue_token(*f.store, TokenHasher{}, request, k_now).error().failure ==
         Failure::invalid);
   request.expires_days = 7;
-  auto issued = storage::issue_token(*f.store, TokenHasher{}, request, k_now);
+  auto issued = core::auth::issue_token(*f.store, TokenHasher{}, request, k_now);
   REQUIRE(issued);
   CHECK(issued->token.expires_at == k_now + std::chrono::days{7});
 }
@@ -491,26 +490,28 @@ TEST_CASE("the store recovers from dropped connections", "[storage][contract]") 
   CHECK(f.store->list_users()->size() == 2);
 }
 
-TEST_CASE("IdentityProvider resolves MCPD_TOKEN and notices revocation", "[storage][contract]") {
+TEST_CASE("a session token read once notices revocation", "[storage][contract]") {
   Fixture f;
   const auto ada = f.user();
   auto made = f.token(ada.id, "stdio", {"search"});
-  std::shared_ptr<storage::TokenStore> shared = std::move(f.store);
-  storage::IdentityProvider provider(shared, made.plaintext, TokenHasher{});
-  auto identity = provider.resolve();
+  // As serve.cpp resolves MCPD_TOKEN: uncached, the credential read once for the session.
+  core::auth::Authenticator::Options options;
+  options.cache.ttl = 0ms;
+  core::auth::Authenticator auth(f.store, std::move(options));
+  const auto credential = auth.read(made.plaintext);
+  auto identity = auth.authenticate(credential).session_identity();
   CHECK(identity.valid);
   CHECK(identity.user == "ada@example.com");
   CHECK(identity.token_name == "stdio");
-  CHECK_FALSE(provider.last_failure());
 
-  REQUIRE(shared->revoke_token(made.token.id));
-  identity = provider.resolve();
+  REQUIRE(f.store->revoke_token(made.token.id));
+  const auto refused = auth.authenticate(credential);
+  CHECK(refusal_of(refused) == Refusal::revoked);
+  identity = refused.session_identity();
   CHECK_FALSE(identity.valid);
   CHECK(identity.invalid_reason == "token revoked");
-  CHECK(provider.last_failure() == AuthFailure::revoked);
 
-  storage::IdentityProvider malformed(shared, "not-a-token", TokenHasher{});
-  CHECK(malformed.resolve().invalid_reason == "malformed token");
+  CHECK(auth.authenticate("not-a-token").session_identity().invalid_reason == "malformed token");
 }
 
 TEST_CASE("revoked JWT ids: revoke, check, expire, prune", "[storage][contract][jwt]") {

@@ -1,9 +1,9 @@
-#include "storage/token_service.hpp"
+#include "core/auth/token_service.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace mcpd::storage {
+namespace mcpd::core::auth {
 
 std::vector<std::string> split_tools(const std::string& list) {
   std::vector<std::string> tools;
@@ -22,7 +22,7 @@ std::vector<std::string> split_tools(const std::string& list) {
   return tools;
 }
 
-Result<IssuedToken> issue_token(TokenStore& store, const core::auth::TokenHasher& hasher,
+Result<IssuedToken> issue_token(TokenStore& store, const TokenHasher& hasher,
                                 const TokenRequest& request, Time now) {
   if (request.expires_days && (*request.expires_days < 1 || *request.expires_days > 36500))
     return fail(Failure::invalid, "--expires-days must be between 1 and 36500");
@@ -31,12 +31,12 @@ Result<IssuedToken> issue_token(TokenStore& store, const core::auth::TokenHasher
   if (!user->is_active) return fail(Failure::invalid, "user '" + user->email + "' is disabled");
 
   IssuedToken issued;
-  issued.plaintext = core::auth::generate_token();
+  issued.plaintext = generate_token();
   NewToken token;
   token.user_id = user->id;
   token.name = request.name;
   token.hash = hasher.hash(issued.plaintext);
-  token.last8 = core::auth::last8_of(issued.plaintext);
+  token.last8 = last8_of(issued.plaintext);
   token.allowed_tools = request.allowed_tools;
   if (request.expires_days) token.expires_at = now + std::chrono::days{*request.expires_days};
   auto created = store.create_token(token);
@@ -45,4 +45,4 @@ Result<IssuedToken> issue_token(TokenStore& store, const core::auth::TokenHasher
   return issued;
 }
 
-}  // namespace mcpd::storage
+}  // namespace mcpd::core::auth

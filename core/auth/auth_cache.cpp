@@ -1,27 +1,27 @@
-#include "storage/auth_cache.hpp"
+#include "core/auth/auth_cache.hpp"
 
-namespace mcpd::storage {
+namespace mcpd::core::auth {
 
-std::optional<core::AuthOutcome> AuthCache::find(const std::string& key, TimePoint now) const {
-  std::shared_ptr<const core::AuthOutcome> outcome;
+std::optional<AuthResult> AuthCache::find(const std::string& key, TimePoint now) const {
+  std::shared_ptr<const AuthResult> result;
   {
     std::shared_lock lock(m_mutex);
     const auto it = m_entries.find(key);
     if (it == m_entries.end()) return std::nullopt;
     const auto& entry = it->second;
     if (now < entry.stored_at || now >= entry.fresh_until) return std::nullopt;
-    outcome = entry.outcome;
+    result = entry.result;
   }
-  return *outcome;
+  return *result;
 }
 
-void AuthCache::remember(const std::string& key, const core::AuthOutcome& outcome, TimePoint now,
+void AuthCache::remember(const std::string& key, const AuthResult& result, TimePoint now,
                          TimePoint fresh_until) {
   if (m_max_entries == 0 || fresh_until <= now) return;
-  auto shared = std::make_shared<const core::AuthOutcome>(outcome);
+  auto shared = std::make_shared<const AuthResult>(result);
   std::lock_guard lock(m_mutex);
   if (const auto it = m_entries.find(key); it != m_entries.end()) {
-    it->second.outcome = std::move(shared);
+    it->second.result = std::move(shared);
     it->second.stored_at = now;
     it->second.fresh_until = fresh_until;
     m_order.splice(m_order.end(), m_order, it->second.order);
@@ -54,4 +54,4 @@ std::size_t AuthCache::size() const {
   return m_entries.size();
 }
 
-}  // namespace mcpd::storage
+}  // namespace mcpd::core::auth

@@ -2,7 +2,7 @@
 // A short-lived, bounded memory of authentication answers, keyed by a hash of the credential
 // (never the credential itself). Each answer is fresh from the moment it was stored until its
 // own deadline; a clock that steps back makes every entry stale. Oldest entries go first when
-// the cache is full. Thread-safe. Used by the opaque-token and the JWT authenticators.
+// the cache is full. Thread-safe. The Authenticator keeps one, for opaque tokens and JWTs alike.
 //
 // Lookups run on the HTTP I/O threads for every authenticated request, so they take a shared
 // lock only (readers never wait for each other) and copy the answer outside it. Sharding by key
@@ -18,9 +18,16 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/auth/authenticator.hpp"
+#include "core/auth/auth_result.hpp"
 
-namespace mcpd::storage {
+namespace mcpd::core::auth {
+
+// How long answers are kept: short, so a revoked, expired or disabled token is refused on every
+// replica within `ttl` (PRODUCT §7 promises 5 s).
+struct AuthCacheOptions {
+  std::chrono::milliseconds ttl{2000};
+  std::size_t max_entries = 10000;
+};
 
 class AuthCache {
  public:
@@ -29,17 +36,17 @@ class AuthCache {
   explicit AuthCache(std::size_t max_entries) : m_max_entries(max_entries) {}
 
   // The answer stored for key, if it is still fresh at `now`.
-  std::optional<core::AuthOutcome> find(const std::string& key, TimePoint now) const;
+  std::optional<AuthResult> find(const std::string& key, TimePoint now) const;
   // Stores (or replaces) the answer for key until fresh_until. Nothing is stored when
   // fresh_until <= now or the cache has no room at all (max_entries = 0).
-  void remember(const std::string& key, const core::AuthOutcome& outcome, TimePoint now,
+  void remember(const std::string& key, const AuthResult& result, TimePoint now,
                 TimePoint fresh_until);
   void clear();
   std::size_t size() const;
 
  private:
   struct Entry {
-    std::shared_ptr<const core::AuthOutcome> outcome;  // immutable: copied outside the lock
+    std::shared_ptr<const AuthResult> result;  // immutable: copied outside the lock
     TimePoint stored_at;
     TimePoint fresh_until;
     std::list<std::string>::iterator order;  // position in m_order
@@ -53,4 +60,4 @@ class AuthCache {
   std::list<std::string> m_order;  // keys, oldest stored first
 };
 
-}  // namespace mcpd::storage
+}  // namespace mcpd::core::auth

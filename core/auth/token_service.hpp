@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/auth/token.hpp"
-#include "storage/token_store.hpp"
+#include "core/auth/token_store.hpp"
 
-namespace mcpd::storage {
+namespace mcpd::core::auth {
 
 struct TokenRequest {
   std::string user_email;
@@ -24,10 +24,10 @@ struct IssuedToken {
 };
 
 // not_found: no such user; invalid: user disabled, bad name/tools/expiry.
-Result<IssuedToken> issue_token(TokenStore& store, const core::auth::TokenHasher& hasher,
+Result<IssuedToken> issue_token(TokenStore& store, const TokenHasher& hasher,
                                 const TokenRequest& request, Time now);
 
 // "a, b,,c " -> {"a", "b", "c"} (the seed's --tools parsing).
 std::vector<std::string> split_tools(const std::string& list);
 
-}  // namespace mcpd::storage
+}  // namespace mcpd::core::auth
