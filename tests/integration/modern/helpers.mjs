@@ -94,3 +94,20 @@ export function firstText(result) {
   if (result.contents) return result.contents[0]?.text;
   return undefined;
 }
+
+// Opens subscriptions/listen, checks the acknowledged filter against what server/discover
+// advertised (a server honours only what it can deliver), closes it, and returns the filter.
+export async function listenOnce(client, assert) {
+  const capabilities = client.getDiscoverResult().capabilities;
+  const subscription = await client.listen({ toolsListChanged: true, resourceSubscriptions: ['modern://readme'] });
+  const honored = subscription.honoredFilter;
+  assert.equal(typeof honored, 'object');
+  if (honored.toolsListChanged) assert.equal(capabilities.tools?.listChanged, true);
+  if (honored.resourceSubscriptions) {
+    assert.equal(capabilities.resources?.subscribe, true);
+    assert.deepEqual(honored.resourceSubscriptions, ['modern://readme']);
+  }
+  assert.equal('promptsListChanged' in honored, false, 'not asked for, so not honoured');
+  await subscription.close();
+  return honored;
+}

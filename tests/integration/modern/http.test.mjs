@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { connectStreamable, post, startServer } from '../http/helpers.mjs';
-import { connectHttp, firstText, modernVersion, toolsDir } from './helpers.mjs';
+import { connectHttp, firstText, listenOnce, modernVersion, toolsDir } from './helpers.mjs';
 
 let server;
 // One pinned client for the tests that need it, connected on first use.
@@ -127,4 +127,27 @@ test('a 2026 request whose headers contradict its body is refused (-32020, HTTP 
   // The server keeps serving.
   const modern = await connectModern();
   assert.equal(firstText(await modern.client.callTool({ name: 'greet', arguments: { name: 'After' } })), 'Hello, After.');
+});
+
+test('subscriptions/listen is acknowledged with what the server can deliver, and closes', async () => {
+  const modern = await connectModern();
+  await listenOnce(modern.client, assert);
+  // The connection keeps working after the subscription is gone.
+  const result = await modern.client.callTool({ name: 'greet', arguments: { name: 'Again' } });
+  assert.equal(firstText(result), 'Hello, Again.');
+});
+
+test('a tampered requestState is refused with a JSON-RPC error', async () => {
+  const modern = await connectModern();
+  const first = await modern.client.callTool({ name: 'ask_name', arguments: {} }, { allowInputRequired: true });
+  assert.equal(first.resultType, 'input_required', JSON.stringify(first));
+  await assert.rejects(
+    modern.client.callTool({
+      name: 'ask_name',
+      arguments: {},
+      inputResponses: { name: { action: 'accept', content: { name: 'Mallory' } } },
+      requestState: first.requestState + 'x',
+    }),
+    (error) => error.code === -32602,
+  );
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
 import { RawServer } from '../stdio_helpers.mjs';
-import { connectStdio, firstText, modernVersion, toolsDir } from './helpers.mjs';
+import { connectStdio, firstText, listenOnce, modernVersion, toolsDir } from './helpers.mjs';
 
 // One pinned client for the tests that need it, connected on first use (so the tests that do
 // not need it report for themselves).
@@ -150,4 +150,12 @@ test('one stdio process serves 2025-11-25 and 2026-07-28 requests side by side',
   } finally {
     raw.kill();
   }
+});
+
+test('subscriptions/listen is acknowledged with what the server can deliver, and closes', async () => {
+  const pinned = await connectPinned();
+  await listenOnce(pinned.client, assert);
+  // The connection keeps working after the subscription is gone.
+  const result = await pinned.client.callTool({ name: 'greet', arguments: { name: 'Again' } });
+  assert.equal(firstText(result), 'Hello, Again.');
 });
