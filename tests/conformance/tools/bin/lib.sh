@@ -17,10 +17,14 @@ result_text() {
 }
 
 # Like ask_client, with the request id KEY (a string): a 2026-07-28 client sees the question
-# as InputRequiredResult.inputRequests.KEY, and its answer comes back under the same key.
+# as InputRequiredResult.inputRequests.KEY, and its answer comes back under the same key. An
+# error answer ends the program (a tool error naming it).
 ask_as() {
   printf '{"request":{"id":"%s","method":"%s","params":%s}}\n' "$1" "$2" "$3"
   read -r ANSWER
+  case $ANSWER in
+    *'"error":'*) echo "no answer to $1: $ANSWER" >&2; exit 1 ;;
+  esac
 }
 
 # The string value of FIELD in the JSON text $ANSWER (first match; enough for flat answers).
