@@ -7,3 +7,7 @@ foreach(name IN ITEMS
   mcpd_node_test(integration_${name} ${CMAKE_CURRENT_SOURCE_DIR}/${name}.test.mjs
                  "integration;stdio")
 endforeach()
+
+# Protocol revision 2026-07-28 with the official 2.x client (modern/stdio.test.mjs).
+mcpd_node_test(integration_modern_stdio ${CMAKE_CURRENT_SOURCE_DIR}/modern/stdio.test.mjs
+               "integration;stdio;modern")
