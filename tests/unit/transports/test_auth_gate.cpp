@@ -112,7 +112,7 @@ class Harness {
 
  private:
   boost::asio::io_context m_ioc;
-  boost::asio::thread_pool m_pool{1};
+  BoundedPool m_pool{"auxiliary", 1, 64};
   core::RateLimiter m_limiter;
   core::RateLimiter m_failure_limiter{core::RateLimiter::auth_failure_defaults()};
   ConnectionLimits m_limits;
