@@ -79,18 +79,16 @@ test('the 1.32 SDK client and the 2.x client use the same server at the same tim
   try {
     assert.equal(old.client.getServerVersion()?.name, 'mcpd');
     assert.ok(old.transport.sessionId, 'the 2025 client has a session');
-    const modernBefore = modern.asked.length;
-    // Interleaved on the same process: both eras, both MRTR (2026) and the live relay (2025).
-    const [oldAsk, newAsk, oldGreet, newGreet, oldTools, newTools] = await Promise.all([
+    // Interleaved on the same process: both eras, and the live relay (2025) of an exec tool's
+    // question. (The 2026 side of that question, MRTR, has its own test.)
+    const [oldAsk, oldGreet, newGreet, oldTools, newTools] = await Promise.all([
       old.client.callTool({ name: 'ask_name', arguments: {} }),
-      modern.client.callTool({ name: 'ask_name', arguments: {} }),
       old.client.callTool({ name: 'greet', arguments: { name: 'Old' } }),
       modern.client.callTool({ name: 'greet', arguments: { name: 'New' } }),
       old.client.listTools(),
       modern.client.listTools(),
     ]);
     assert.equal(firstText(oldAsk), 'Hello, Barbara!');
-    assert.equal(firstText(newAsk), 'Hello, Ada!');
     assert.equal(firstText(oldGreet), 'Hello, Old.');
     assert.equal(firstText(newGreet), 'Hello, New.');
     assert.deepEqual(
@@ -98,7 +96,6 @@ test('the 1.32 SDK client and the 2.x client use the same server at the same tim
       newTools.tools.map((t) => t.name),
     );
     assert.deepEqual(oldAsked, ['What is your name?']);
-    assert.deepEqual(modern.asked.slice(modernBefore), ['What is your name?']);
     assert.equal(modern.transport.sessionId, undefined);
   } finally {
     await old.close();
