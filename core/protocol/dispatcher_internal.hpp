@@ -38,10 +38,8 @@ struct Request {
   SubscriptionHub* subscriptions = nullptr;
 };
 
-// The revision, client capabilities and client info a request is served with: its own
-// (modern) or its session's (legacy).
+// The revision a request is served with: its own (modern) or its session's (legacy).
 std::string request_version(const Request& request);
-json request_capabilities(const Request& request);
 bool is_modern(const Request& request);
 
 // What a 2026-07-28 cacheable result may be cached for: "private" whenever the caller is

@@ -133,10 +133,6 @@ std::string request_version(const Request& request) {
   return request.meta ? request.meta->protocol_version : request.session.protocol_version();
 }
 
-json request_capabilities(const Request& request) {
-  return request.meta ? request.meta->client_capabilities : request.session.client_capabilities();
-}
-
 bool is_modern(const Request& request) {
   return request.meta != nullptr;
 }
