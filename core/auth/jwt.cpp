@@ -28,15 +28,6 @@ constexpr std::size_t k_max_jti_length = 256;
 // exp beyond this is treated as this (year 9999): keeps the conversion to seconds defined.
 constexpr double k_max_time = 253402300799.0;
 
-int base64url_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
 JwtResult refuse(Refusal failure, std::string detail) {
   JwtResult result;
   result.failure = failure;
@@ -142,47 +133,7 @@ std::optional<std::vector<std::string>> tool_allow_list(const json& payload, std
 bool looks_like_jwt(std::string_view credential) {
   if (credential.find('.') == std::string_view::npos) return false;
   return std::all_of(credential.begin(), credential.end(),
-                     [](char c) { return c == '.' || base64url_value(c) >= 0; });
-}
-
-std::string base64url_encode(std::string_view bytes) {
-  static constexpr char k_alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char byte : bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(k_alphabet[(buffer >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(k_alphabet[(buffer << (6 - bits)) & 0x3F]);
-  return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;  // no byte count leaves one stray character
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int value = base64url_value(c);
-    if (value < 0) return std::nullopt;  // '=', '+', '/', whitespace, ...
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  // Canonical form only: the unused low bits of the last character are zero.
-  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
+                     [](char c) { return c == '.' || is_base64url_char(c); });
 }
 
 JwtVerifier::JwtVerifier(const JwtKey& key, JwtExpectations expectations, Clock clock)

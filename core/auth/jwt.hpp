@@ -23,6 +23,7 @@
 
 #include "core/auth/auth_result.hpp"
 #include "core/auth/records.hpp"
+#include "core/util/crypto.hpp"
 #include "core/protocol/call.hpp"
 
 struct evp_pkey_st;  // OpenSSL's EVP_PKEY, kept out of this header
@@ -39,11 +40,6 @@ inline constexpr std::chrono::seconds k_jwt_leeway{60};
 // Three dot-separated non-empty segments of base64url characters: worth handing to the JWT
 // verifier (anything else goes to the opaque token path).
 bool looks_like_jwt(std::string_view credential);
-
-// Unpadded base64url (RFC 7515 §2). decode refuses padding, other alphabets and impossible
-// lengths.
-std::string base64url_encode(std::string_view bytes);
-std::optional<std::string> base64url_decode(std::string_view text);
 
 struct JwtClaims {
   std::string subject;

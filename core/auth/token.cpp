@@ -1,7 +1,5 @@
 #include "core/auth/token.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/config/error.hpp"
+#include "core/util/crypto.hpp"
 
 namespace mcpd::core::auth {
 namespace {
@@ -40,17 +39,6 @@ std::string checksum_of(std::string_view body) {
   for (std::size_t i = k_token_checksum_length; i-- > 0;) {
     out[i] = k_base62[value % 62];
     value /= 62;
-  }
-  return out;
-}
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(k_hex[data[i] >> 4]);
-    out.push_back(k_hex[data[i] & 0x0F]);
   }
   return out;
 }
@@ -119,18 +107,7 @@ TokenHasher TokenHasher::from_environment() {
 }
 
 std::string TokenHasher::hash(std::string_view token) const {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const auto* data = reinterpret_cast<const unsigned char*>(token.data());
-  bool ok = false;
-  if (m_pepper.empty()) {
-    ok = EVP_Digest(data, token.size(), digest, &length, EVP_sha256(), nullptr) == 1;
-  } else {
-    ok = HMAC(EVP_sha256(), m_pepper.data(), static_cast<int>(m_pepper.size()), data, token.size(),
-              digest, &length) != nullptr;
-  }
-  if (!ok) throw std::runtime_error("SHA-256 failed");
-  return to_hex(digest, length);
+  return m_pepper.empty() ? sha256_hex(token) : hmac_sha256_hex(m_pepper, token);
 }
 
 }  // namespace mcpd::core::auth

@@ -73,8 +73,8 @@ constexpr std::int64_t k_rfc_exp = 1300819380;
 
 // The JWK's n and e as a PEM public key, through OpenSSL's own key builder.
 std::string pem_from_jwk(const std::string& n64, const std::string& e64) {
-  const auto n = core::auth::base64url_decode(n64);
-  const auto e = core::auth::base64url_decode(e64);
+  const auto n = core::base64url_decode(n64);
+  const auto e = core::base64url_decode(e64);
   REQUIRE(n);
   REQUIRE(e);
   BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
@@ -119,8 +119,8 @@ const test::RsaKey& rsa_key() {
 }  // namespace
 
 TEST_CASE("base64url: unpadded, strict", "[core][jwt]") {
-  using core::auth::base64url_decode;
-  using core::auth::base64url_encode;
+  using core::base64url_decode;
+  using core::base64url_encode;
   CHECK(base64url_encode("") == "");
   CHECK(base64url_encode("f") == "Zg");
   CHECK(base64url_encode("fo") == "Zm8");
@@ -145,7 +145,7 @@ TEST_CASE("looks_like_jwt tells JWTs from opaque tokens", "[core][jwt]") {
 }
 
 TEST_CASE("RFC 7515 A.1: the HS256 example verifies with its JWK key", "[core][jwt][rfc7515]") {
-  const auto key = core::auth::base64url_decode(k_a1_key);
+  const auto key = core::base64url_decode(k_a1_key);
   REQUIRE(key);
   // Our HMAC reproduces the RFC's signature byte for byte.
   const auto dot = k_a1_token.rfind('.');
@@ -257,7 +257,7 @@ TEST_CASE("bad signatures are refused", "[core][jwt]") {
         Refusal::jwt_signature);
   CHECK(failure_of(verifier, token.substr(0, token.rfind('.') + 1)) == Refusal::jwt_signature);
   // A truncated signature (a MAC one byte short).
-  const auto mac = core::auth::base64url_decode(token.substr(token.rfind('.') + 1));
+  const auto mac = core::base64url_decode(token.substr(token.rfind('.') + 1));
   REQUIRE(mac);
   CHECK(failure_of(verifier, token.substr(0, token.rfind('.') + 1) +
                                  test::b64(mac->substr(0, mac->size() - 1))) ==

@@ -23,7 +23,7 @@ using json = nlohmann::json;
 inline const std::string k_secret = "a-test-secret-that-is-long-enough-for-hs256!";
 
 inline std::string b64(std::string_view bytes) {
-  return core::auth::base64url_encode(bytes);
+  return core::base64url_encode(bytes);
 }
 
 inline std::string hs256_signature(std::string_view secret, std::string_view input) {
