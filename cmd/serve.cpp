@@ -92,6 +92,7 @@ core::DispatcherOptions dispatcher_options(const core::Settings& settings) {
   options.info.title = settings.title;
   options.info.version = settings.version;
   options.info.instructions = settings.instructions;
+  options.state_key = settings.state_key;
   return options;
 }
 
@@ -163,6 +164,24 @@ void use_token_identity(const core::Settings& settings, transports::StdioOptions
   };
 }
 
+// Which protocol revisions are spoken and how a client picks one, for `serve --help`.
+std::string protocol_footer() {
+  auto list = [](const std::vector<std::string>& versions) {
+    std::string out;
+    for (const auto& v : versions) out += (out.empty() ? "" : ", ") + v;
+    return out;
+  };
+  return "Protocol versions, on both transports at once; each client picks its era:\n"
+         "  " + list(core::modern_protocol_versions()) +
+         ": per request (params._meta names the version), no initialize, no session;\n"
+         "    an exec tool's questions become InputRequiredResult round trips\n"
+         "    (set MCPD_STATE_KEY on every replica).\n"
+         "  " + list(core::legacy_protocol_versions()) +
+         ": negotiated by initialize (stdio, or an HTTP Mcp-Session-Id;\n"
+         "    legacy SSE for 2024-11-05).\n"
+         "See mcpd-serve(1).";
+}
+
 int run_serve(ServeOptions& options) {
   // Keep stdout for the protocol only, before anything else can print to it.
   const int protocol_fd = options.http ? -1 : transports::claim_stdout();
@@ -190,6 +209,9 @@ int run_serve(ServeOptions& options) {
 
   // The protocol.
   core::Dispatcher dispatcher(catalog, runner, dispatcher_options(settings));
+  if (options.http && settings.stateless && settings.state_key.empty())
+    spdlog::warn("MCPD_STATE_KEY is not set: a multi round-trip retry (requestState) is accepted "
+                 "only by the replica that asked; give every replica the same key");
   if (options.http) return serve_http(settings, dispatcher, *catalog, *upstreams);
 
   // The transport: until EOF or SIGTERM/SIGINT.
@@ -233,6 +255,8 @@ void setup_serve(CLI::App& app, Action& action) {
   sub->add_option("--allow-origin", options->flags.allowed_origins,
                   "HTTP: an allowed Origin; repeatable")
       ->type_name("ORIGIN");
+
+  sub->footer(protocol_footer());
 
   sub->callback([&action, options] { action = [options] { return run_serve(*options); }; });
 }

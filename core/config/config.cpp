@@ -489,6 +489,10 @@ void apply_environment(Settings& s, const Environment& env) {
     throw Error(std::string(name) + ": expected a sqlite:// or postgresql:// URL");
   }
   if (auto v = get(env, "MCPD_TOKEN")) s.token = *v;
+  if (auto v = get(env, "MCPD_STATE_KEY")) {
+    if (v->size() < 32) throw Error("MCPD_STATE_KEY: expected at least 32 bytes");
+    s.state_key = *v;
+  }
 }
 
 void apply_flags(Settings& s, const SettingsFlags& flags) {

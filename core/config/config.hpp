@@ -91,6 +91,7 @@ struct Settings {
 
   bool debug = false;                 // DEBUG=true: log level debug unless LOG_LEVEL is set
   std::string token;                  // MCPD_TOKEN (stdio identity); secret
+  std::string state_key;              // MCPD_STATE_KEY (seals requestState); secret
   std::filesystem::path config_file;  // the file that was read, if any
 
   std::string listen() const;  // "host:port", IPv6 hosts in brackets

@@ -60,6 +60,13 @@ std::string call_line(const json& arguments, const CallContext& ctx) {
               {"protocol_version", ctx.protocol_version}}}};
   if (!ctx.traceparent.empty()) line["context"]["traceparent"] = ctx.traceparent;
   if (!ctx.tracestate.empty()) line["context"]["tracestate"] = ctx.tracestate;
+  // What the child may ask (mcp output), and the answers a 2026-07-28 retry already brings:
+  // the child gets them again when it asks, at once, so it may also skip those questions.
+  auto object_or_empty = [](const json& value) {
+    return value.is_object() ? value : json::object();
+  };
+  line["context"]["client_capabilities"] = object_or_empty(ctx.client_capabilities);
+  line["context"]["input_responses"] = object_or_empty(ctx.input_responses);
   return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -120,8 +127,18 @@ std::optional<std::string> cwd_problem(const fs::path& cwd) {
   return std::nullopt;
 }
 
-// How the poll loop ended.
-enum class Ending { running, exited, result, timeout, cancelled, too_big, bad_output };
+// How the poll loop ended. input_required: the child asked a 2026-07-28 caller something it
+// has not answered yet; the call ends and the client retries with the answer.
+enum class Ending {
+  running,
+  exited,
+  result,
+  timeout,
+  cancelled,
+  too_big,
+  bad_output,
+  input_required
+};
 
 // One running child: feeds its stdin, reads its stdout and stderr, watches the deadline,
 // the cancel token and (output "mcp") the answers of relayed requests.
@@ -168,6 +185,8 @@ class ExecCall {
   void take_answers();
   void on_stdout(std::string_view bytes);
   void on_mcp_line(std::string_view line);
+  void on_request(McpRequest request);
+  void drain_questions();
   void answer_child(const std::string& line);
   void terminate();
   json finish();
@@ -184,6 +203,7 @@ class ExecCall {
   StderrTail m_stderr;
   std::optional<Clock::time_point> m_exited_at;
   Ending m_ending = Ending::running;
+  bool m_awaiting_input = false;  // a question is left for the client's retry
   std::string m_message;  // the error for bad_output
   json m_result;          // mcp: the final CallToolResult
 };
@@ -216,6 +236,7 @@ void ExecCall::step() {
   if (ready <= 0) return;  // timeout or EINTR: the checks above run again
   constexpr short k_readable = POLLIN | POLLHUP | POLLERR;
   if (fds[k_out].revents & k_readable) read_stdout();
+  if (m_awaiting_input) drain_questions();
   if (m_ending != Ending::running) return;
   if (fds[k_err].revents & k_readable) read_stderr();
   if (fds[k_wake].revents & POLLIN) take_answers();
@@ -312,17 +333,7 @@ void ExecCall::on_mcp_line(std::string_view line) {
         } else if constexpr (std::is_same_v<T, McpLog>) {
           m_ctx.channel.log(parsed.level, parsed.logger, parsed.data);
         } else if constexpr (std::is_same_v<T, McpRequest>) {
-          json id = parsed.id;
-          const std::string method = parsed.method;
-          // Only the client features MCP defines for servers; a refusal is the child's to
-          // handle, not a reason to kill it.
-          if (!is_relayable_method(method)) {
-            answer_child(relay_answer_line(
-                id, {{"error", {{"code", -32601}, {"message", "cannot relay " + method}}}}));
-          } else if (!m_relay->submit(std::move(parsed))) {
-            answer_child(relay_answer_line(
-                id, {{"error", {{"code", -32603}, {"message", "too many pending requests"}}}}));
-          }
+          on_request(std::move(parsed));
         } else if constexpr (std::is_same_v<T, McpResult>) {
           m_result = std::move(parsed.result);
           end(Ending::result);
@@ -331,6 +342,38 @@ void ExecCall::on_mcp_line(std::string_view line) {
         }
       },
       parse_mcp_line(line));
+}
+
+void ExecCall::on_request(McpRequest request) {
+  const json id = request.id;
+  // Only the client features MCP defines for servers; a refusal is the child's to handle,
+  // not a reason to kill it.
+  if (!is_relayable_method(request.method)) {
+    answer_child(relay_answer_line(
+        id, {{"error", {{"code", -32601}, {"message", "cannot relay " + request.method}}}}));
+  } else if (m_ctx.channel.defers_requests()) {
+    // Asked by round trip: answered at once from the retry, or left for the next one.
+    const std::string key = id.is_string() ? id.get<std::string>() : id.dump();
+    if (auto answer = m_ctx.channel.ask(key, request.method, request.params)) {
+      answer_child(relay_answer_line(id, *answer));
+    } else {
+      m_awaiting_input = true;
+    }
+  } else if (!m_relay->submit(std::move(request))) {
+    answer_child(relay_answer_line(
+        id, {{"error", {{"code", -32603}, {"message", "too many pending requests"}}}}));
+  }
+}
+
+// A question waits for the client's retry. The lines the child has already written (more
+// questions asked in one go) still count; then the child is stopped. Nothing waits for more.
+void ExecCall::drain_questions() {
+  while (m_ending == Ending::running && m_child.stdout_fd().valid()) {
+    pollfd out{m_child.stdout_fd().get(), POLLIN, 0};
+    if (::poll(&out, 1, 0) <= 0 || !(out.revents & (POLLIN | POLLHUP | POLLERR))) break;
+    read_stdout();
+  }
+  end(Ending::input_required);
 }
 
 // SIGTERM to the group, SIGKILL after the grace period, reaped either way. Pipes are no
@@ -371,6 +414,11 @@ json ExecCall::finish() {
     case Ending::cancelled:
       terminate();
       result = tool_error("cancelled");
+      break;
+    case Ending::input_required:
+      // The dispatcher answers with the questions (CallChannel::ask); this is never shown.
+      terminate();
+      result = tool_error("waiting for the client's input");
       break;
     case Ending::too_big:
     case Ending::bad_output:

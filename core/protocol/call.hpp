@@ -58,6 +58,21 @@ class CallChannel {
   // Blocks until the client answers or the call is cancelled. Returns the client's reply as
   // {"result": ...} or {"error": {"code", "message"}}; never throws for protocol failures.
   virtual json request(const std::string& method, const json& params) = 0;
+
+  // Multi round-trip requests: a 2026-07-28 caller has no server-initiated requests, so its
+  // questions end the call instead, as an InputRequiredResult, and the client retries with
+  // the answers. On such a channel (defers_requests()), ask() never blocks: it returns the
+  // client's answer ({"result": ...}, or {"error": ...} for a question nobody can answer) when
+  // the retry carried one for `key`, else records the question and returns nullopt, and the
+  // handler must then stop; the dispatcher answers with every question recorded. Keys are
+  // the caller's names for its questions (an exec child's request ids); a key asked twice in
+  // one run names two questions. Other channels answer ask() with request().
+  virtual bool defers_requests() const { return false; }
+  virtual std::optional<json> ask(const std::string& key, const std::string& method,
+                                  const json& params) {
+    static_cast<void>(key);
+    return request(method, params);
+  }
 };
 
 struct CallContext {
@@ -71,6 +86,11 @@ struct CallContext {
   // exec children (TRACEPARENT, TRACESTATE) and upstreams (headers); empty when none.
   std::string traceparent;
   std::string tracestate;
+  // What the client declared it can answer (sampling, elicitation, roots), and for a
+  // 2026-07-28 retry the answers it already gave (key -> result), for handlers to read.
+  // Either may be null for "none".
+  json client_capabilities;
+  json input_responses;
 };
 
 }  // namespace mcpd::core

@@ -241,7 +241,10 @@ std::optional<std::string> lifecycle_refusal(const std::string& method, bool in_
 
 Dispatcher::Dispatcher(std::shared_ptr<const Catalog> catalog,
                        std::shared_ptr<HandlerRunner> runner, DispatcherOptions options)
-    : m_catalog(std::move(catalog)), m_runner(std::move(runner)), m_options(std::move(options)) {}
+    : m_catalog(std::move(catalog)),
+      m_runner(std::move(runner)),
+      m_options(std::move(options)),
+      m_sealer(m_options.state_key) {}
 
 std::optional<json> Dispatcher::handle(const json& message, Session& session,
                                        const std::string& correlation_id) {
@@ -360,7 +363,8 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
                           *envelope.params,
                           trace_id.empty() ? correlation_id : trace_id,
                           meta ? &*meta : nullptr,
-                          &m_subscriptions};
+                          &m_subscriptions,
+                          &m_sealer};
     auto result = entry->second(request);
     if (!result) return std::nullopt;
     if (meta) finish_modern_result(*result, method, request);

@@ -17,6 +17,7 @@
 #include "core/descriptors/descriptor.hpp"
 #include "core/handlers/runner.hpp"
 #include "core/protocol/protocol_version.hpp"
+#include "core/protocol/request_state.hpp"
 #include "core/protocol/session.hpp"
 #include "core/protocol/subscriptions.hpp"
 
@@ -38,6 +39,9 @@ struct DispatcherOptions {
   // ttlMs of cacheable 2026-07-28 results (lists, discover, static resource reads): how long
   // a client may reuse them without asking again.
   std::int64_t cache_ttl_ms = 60000;
+  // Seals the requestState of multi round-trip requests (at least 32 bytes). Replicas that
+  // share it accept each other's state; empty: a random key for this process.
+  std::string state_key;
 };
 
 // Observes finished tool calls (the metrics registry implements it).
@@ -94,6 +98,7 @@ class Dispatcher {
   DispatcherOptions m_options;
   std::shared_ptr<CallObserver> m_observer;
   SubscriptionHub m_subscriptions;
+  RequestStateSealer m_sealer;
 };
 
 }  // namespace mcpd::core

@@ -153,12 +153,17 @@ json handler_contents(const std::string& uri, const std::optional<std::string>& 
 Result read_handler_source(const Request& request, const std::string& uri,
                            const ResourceMatch& match) {
   const auto identity = request.session.identity();
+  const json no_arguments = json::object();
+  const StateSubject subject{"resources/read", uri, no_arguments};
+  const json answers = retry_answers(request, subject);
   const InFlight in_flight(request.session, request.id);
-  SessionChannel channel(request, in_flight.token(), request_deadline(*match.source.handler));
-  CallContext ctx = call_context(request, uri, *identity, in_flight.token(), channel);
+  SessionChannel channel(request, in_flight.token(), request_deadline(*match.source.handler),
+                         answers);
+  CallContext ctx = call_context(request, uri, *identity, in_flight.token(), channel, answers);
   const json result = request.runner.run(*match.source.handler, match.base_dir, match.variables,
                                          match.variables, ctx);
   if (in_flight.token().cancelled()) return std::nullopt;
+  if (auto asking = channel.finish(request, subject)) return asking;
 
   if (!result.is_object() || result.value("isError", false)) {
     std::string reason = "resource handler failed";
@@ -201,14 +206,18 @@ json prompt_result(const std::string& name, const json& result) {
 
 Result run_prompt_handler(const Request& request, const PromptDef& prompt, const json& values) {
   const auto identity = request.session.identity();
-  const InFlight in_flight(request.session, request.id);
-  SessionChannel channel(request, in_flight.token(), request_deadline(*prompt.handler));
-  CallContext ctx = call_context(request, prompt.name, *identity, in_flight.token(), channel);
   json arguments = json::object();
   for (const auto& [key, value] : values.items())
     if (!value.is_null()) arguments[key] = value;
+  const StateSubject subject{"prompts/get", prompt.name, arguments};
+  const json answers = retry_answers(request, subject);
+  const InFlight in_flight(request.session, request.id);
+  SessionChannel channel(request, in_flight.token(), request_deadline(*prompt.handler), answers);
+  CallContext ctx =
+      call_context(request, prompt.name, *identity, in_flight.token(), channel, answers);
   const json result = request.runner.run(*prompt.handler, prompt.base_dir, arguments, values, ctx);
   if (in_flight.token().cancelled()) return std::nullopt;
+  if (auto asking = channel.finish(request, subject)) return asking;
   return prompt_result(prompt.name, result);
 }
 

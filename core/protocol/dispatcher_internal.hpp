@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "core/protocol/call.hpp"
 #include "core/protocol/dispatcher.hpp"
 #include "core/protocol/request_meta.hpp"
+#include "core/protocol/request_state.hpp"
 #include "core/protocol/rpc.hpp"
 #include "core/protocol/session.hpp"
 
@@ -36,6 +38,7 @@ struct Request {
   // which is served with what its session negotiated.
   const RequestMeta* meta = nullptr;
   SubscriptionHub* subscriptions = nullptr;
+  const RequestStateSealer* sealer = nullptr;  // requestState of multi round-trip requests
 };
 
 // The revision a request is served with: its own (modern) or its session's (legacy).
@@ -89,20 +92,44 @@ inline bool version_at_least(const std::string& negotiated, std::string_view ver
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
+// --- multi round-trip requests (2026-07-28) ---
+// What a requestState is bound to: the caller, the method, the name (tool, prompt or resource
+// URI) and the arguments of the request.
+struct StateSubject {
+  const char* method;
+  const std::string& name;
+  const json& arguments;
+};
+StateBinding state_binding(const Request& request, const StateSubject& subject);
+// The answers a 2026-07-28 request carries: those sealed in its requestState (checked against
+// the subject; -32602 when refused) and its inputResponses (an object of objects, else
+// -32602). An answer sealed in the state is not replaced by the retry's. Null for a legacy
+// request and for one that carries neither.
+json retry_answers(const Request& request, const StateSubject& subject);
+
 // --- the channel back to the client during one call ---
 // Every message it sends names the request it belongs to (`related_id`), so transports put
 // it on that request's stream. For a 2026-07-28 request the log level is the request's own
-// (no level: no log messages at all) and there are no live requests to the client.
+// (no level: no log messages at all), and questions to the client are asked by round trip:
+// `answers` are the retry's, and finish() turns the open questions into the result.
 class SessionChannel final : public CallChannel {
  public:
   SessionChannel(const Request& request, const CancelToken& cancel,
-                 std::chrono::steady_clock::time_point deadline);
+                 std::chrono::steady_clock::time_point deadline, json answers = {});
 
   void progress(double progress, std::optional<double> total,
                 std::optional<std::string> message) override;
   void log(const std::string& level, const std::optional<std::string>& logger,
            const json& data) override;
   json request(const std::string& method, const json& params) override;
+  bool defers_requests() const override { return m_meta != nullptr; }
+  std::optional<json> ask(const std::string& key, const std::string& method,
+                          const json& params) override;
+
+  // After the handler returned: nullopt when it completed without open questions; else the
+  // InputRequiredResult asking them, with a requestState sealing the answers used so far.
+  // Throws -32021 when a question needs a capability the client did not declare.
+  std::optional<json> finish(const Request& request, const StateSubject& subject) const;
 
  private:
   Session& m_session;
@@ -111,8 +138,14 @@ class SessionChannel final : public CallChannel {
   std::optional<json> m_progress_token;
   const CancelToken& m_cancel;
   std::chrono::steady_clock::time_point m_deadline;
-  std::mutex m_mutex;  // guards m_last_progress: a handler may report from several threads
+  mutable std::mutex m_mutex;  // a handler may report and ask from several threads
   std::optional<double> m_last_progress;
+  // Null until used, so that a call that asks nothing allocates nothing for them.
+  json m_answers;    // key -> the client's result, from the retry
+  json m_used;       // the answers handed to the handler in this run
+  json m_questions;  // key -> {"method", "params"}, not yet answered
+  json m_missing;    // capability -> {}: asked for but not declared
+  std::map<std::string, int> m_asked;  // how often each key was asked in this run
 };
 
 // Registers `id` as in flight for the lifetime of the guard (throws -32600 on a duplicate).
@@ -132,8 +165,10 @@ class InFlight {
 
 // The context a handler runs with for `request`: who calls, the correlation id, the revision
 // and (2026-07-28) the trace context to pass on.
+// `answers`: those of a 2026-07-28 retry (retry_answers), handed to the handler.
 CallContext call_context(const Request& request, std::string name, const Identity& identity,
-                         const CancelToken& cancel, CallChannel& channel);
+                         const CancelToken& cancel, CallChannel& channel,
+                         json answers = {});
 
 // params._meta.progressToken when it is a string or an integer.
 std::optional<json> progress_token(const json& params);

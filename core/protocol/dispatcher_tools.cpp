@@ -124,6 +124,8 @@ Result tools_call(const Request& request) {
     throw RpcError{rpc_code::k_invalid_request, "access denied: " + identity->invalid_reason};
   const ToolDef& tool = resolve_tool(request, name, *identity);
   const json arguments = prepare_arguments(tool, request.params);
+  const StateSubject subject{"tools/call", tool.name, arguments};
+  const json answers = retry_answers(request, subject);
   const InFlight in_flight(request.session, request.id);
 
   const std::string version = request_version(request);
@@ -132,10 +134,18 @@ Result tools_call(const Request& request) {
     // Per the spec, input validation errors are tool execution errors the model can fix.
     result = tool_error(*problem);
   } else {
-    SessionChannel channel(request, in_flight.token(), request_deadline(tool.handler));
-    CallContext ctx = call_context(request, tool.name, *identity, in_flight.token(), channel);
-    result = check_result(tool, request.runner.run(tool.handler, tool.base_dir, arguments,
-                                                   placeholder_values(tool, arguments), ctx));
+    SessionChannel channel(request, in_flight.token(), request_deadline(tool.handler), answers);
+    CallContext ctx =
+        call_context(request, tool.name, *identity, in_flight.token(), channel, answers);
+    result = request.runner.run(tool.handler, tool.base_dir, arguments,
+                                placeholder_values(tool, arguments), ctx);
+    if (in_flight.token().cancelled()) return std::nullopt;
+    if (auto asking = channel.finish(request, subject)) {
+      spdlog::info("tools/call {} needs input from the client ({} question(s))", tool.name,
+                   (*asking)["inputRequests"].size());
+      return asking;
+    }
+    result = check_result(tool, std::move(result));
   }
 
   const bool cancelled = in_flight.token().cancelled();

@@ -138,7 +138,7 @@ bool is_modern(const Request& request) {
 }
 
 CallContext call_context(const Request& request, std::string name, const Identity& identity,
-                         const CancelToken& cancel, CallChannel& channel) {
+                         const CancelToken& cancel, CallChannel& channel, json answers) {
   CallContext ctx{std::move(name),
                   identity,
                   request.correlation_id,
@@ -146,7 +146,10 @@ CallContext call_context(const Request& request, std::string name, const Identit
                   cancel,
                   channel,
                   {},
-                  {}};
+                  {},
+                  request.meta ? request.meta->client_capabilities
+                               : request.session.client_capabilities(),
+                  std::move(answers)};
   if (request.meta) {
     ctx.traceparent = request.meta->traceparent;
     ctx.tracestate = request.meta->tracestate;
@@ -177,13 +180,14 @@ std::chrono::steady_clock::time_point request_deadline(const HandlerSpec& handle
 }
 
 SessionChannel::SessionChannel(const Request& request, const CancelToken& cancel,
-                               std::chrono::steady_clock::time_point deadline)
+                               std::chrono::steady_clock::time_point deadline, json answers)
     : m_session(request.session),
       m_related_id(request.id),
       m_meta(request.meta),
       m_progress_token(progress_token(request.params)),
       m_cancel(cancel),
-      m_deadline(deadline) {}
+      m_deadline(deadline),
+      m_answers(std::move(answers)) {}
 
 void SessionChannel::progress(double progress, std::optional<double> total,
                               std::optional<std::string> message) {
@@ -248,6 +252,81 @@ json SessionChannel::request(const std::string& method, const json& params) {
   }
   return m_session.send_request(method, params.is_null() ? json::object() : params, m_cancel,
                                 m_deadline, m_related_id);
+}
+
+std::optional<json> SessionChannel::ask(const std::string& key, const std::string& method,
+                                        const json& params) {
+  if (!m_meta) return request(method, params);
+  std::lock_guard lock(m_mutex);
+  // The n-th question under one key in a run is its own question: "key", "key#2", ...
+  const int count = ++m_asked[key];
+  const std::string name = count == 1 ? key : key + "#" + std::to_string(count);
+  if (const auto answer = m_answers.find(name); answer != m_answers.end()) {
+    m_used[name] = *answer;
+    return json{{"result", *answer}};
+  }
+  const auto capability = required_capability(method);
+  if (!capability)
+    return error_reply(rpc_code::k_method_not_found,
+                       "method not supported for requests to the client: " + clip(method));
+  if (!m_meta->declares(*capability)) {
+    m_missing[*capability] = json::object();
+    return std::nullopt;
+  }
+  m_questions[name] = {{"method", method},
+                       {"params", params.is_object() ? params : json::object()}};
+  return std::nullopt;
+}
+
+std::optional<json> SessionChannel::finish(const Request& request,
+                                           const StateSubject& subject) const {
+  std::lock_guard lock(m_mutex);
+  if (!m_missing.empty()) {
+    std::string names;
+    for (const auto& [capability, unused] : m_missing.items())
+      names += (names.empty() ? "" : ", ") + capability;
+    throw RpcError{rpc_code::k_missing_client_capability,
+                   "Missing required client capability: " + names,
+                   json{{"requiredCapabilities", m_missing}}};
+  }
+  if (m_questions.empty()) return std::nullopt;
+  return json{{"resultType", "input_required"},
+              {"inputRequests", m_questions},
+              {"requestState", request.sealer->seal(state_binding(request, subject), m_used)}};
+}
+
+// --- multi round-trip requests ---
+
+StateBinding state_binding(const Request& request, const StateSubject& subject) {
+  const auto identity = request.session.identity();
+  std::string principal;
+  if (identity->user || identity->token_name)
+    principal = identity->user.value_or("") + "/" + identity->token_name.value_or("");
+  return StateBinding{std::move(principal), subject.method, subject.name,
+                      arguments_digest(subject.arguments)};
+}
+
+json retry_answers(const Request& request, const StateSubject& subject) {
+  json answers;
+  if (!request.meta) return answers;
+  if (const auto state = request.params.find("requestState"); state != request.params.end()) {
+    if (!state->is_string()) throw invalid_params("requestState must be a string");
+    auto opened = request.sealer->open(state_binding(request, subject),
+                                       state->get_ref<const std::string&>());
+    if (auto* error = std::get_if<RpcError>(&opened)) throw std::move(*error);
+    answers = std::move(std::get<json>(opened));  // always an object
+  }
+  if (const auto responses = request.params.find("inputResponses");
+      responses != request.params.end()) {
+    if (!responses->is_object()) throw invalid_params("inputResponses must be an object");
+    if (answers.is_null()) answers = json::object();
+    for (const auto& [key, answer] : responses->items()) {
+      if (!answer.is_object())
+        throw invalid_params("inputResponses." + clip(key) + " must be an object (a result)");
+      if (!answers.contains(key)) answers[key] = answer;
+    }
+  }
+  return answers;
 }
 
 InFlight::InFlight(Session& session, const json& id)

@@ -170,15 +170,6 @@ TEST_CASE("every message sent during a request names that request", "[core][disp
   for (const auto& [message, related] : sent) CHECK(related == "call-7");
 }
 
-TEST_CASE("a 2026-07-28 tool cannot make live requests to the client",
-          "[core][dispatcher][modern]") {
-  Fixture f;
-  const json result = f.result(1, "tools/call", modern({{"name", "roots"}}, {}));
-  INFO(result.dump());
-  CHECK(result["structuredContent"]["error"]["code"] == -32601);
-  CHECK(f.outbox.with_method("roots/list").empty());
-}
-
 TEST_CASE("a 2026-07-28 request may not be part of a batch", "[core][dispatcher][modern]") {
   Fixture f;
   const json replies = f.reply(json::array({make_request(1, "tools/list", modern())}));
