@@ -49,7 +49,7 @@ test('tools/list, tools/call, resources/read and prompts/get over the 2026 wire'
   assert.equal(modern.transport.sessionId, undefined);
 });
 
-test('an exec tool asks for input: InputRequiredResult, the client answers, the tool completes', { skip: 'multi round-trip requests (InputRequiredResult) are not implemented yet' }, async () => {
+test('an exec tool asks for input: InputRequiredResult, the client answers, the tool completes', async () => {
   const modern = await connectModern();
   const before = modern.asked.length;
   const result = await modern.client.callTool({ name: 'ask_name', arguments: {} });
@@ -134,7 +134,7 @@ test('subscriptions/listen is acknowledged with what the server can deliver, and
   assert.equal(firstText(result), 'Hello, Again.');
 });
 
-test('a tampered requestState is refused with a JSON-RPC error', { skip: 'multi round-trip requests (InputRequiredResult) are not implemented yet' }, async () => {
+test('a tampered requestState is refused with a JSON-RPC error', async () => {
   const modern = await connectModern();
   const first = await modern.client.callTool({ name: 'ask_name', arguments: {} }, { allowInputRequired: true });
   assert.equal(first.resultType, 'input_required', JSON.stringify(first));
@@ -147,4 +147,35 @@ test('a tampered requestState is refused with a JSON-RPC error', { skip: 'multi 
     }),
     (error) => error.code === -32602,
   );
+});
+
+test('replicas sharing MCPD_STATE_KEY accept each other\'s requestState; another key refuses it', async () => {
+  const key = 'replica-shared-state-key-0123456789abcdef';
+  const [a, b, stranger] = await Promise.all([
+    startServer({ tools: toolsDir, env: { MCPD_STATE_KEY: key } }),
+    startServer({ tools: toolsDir, env: { MCPD_STATE_KEY: key } }),
+    startServer({ tools: toolsDir }),
+  ]);
+  const clients = [];
+  try {
+    const [onA, onB, onStranger] = await Promise.all(
+      [a, b, stranger].map((s) => connectHttp(s, { mode: 'pin' })),
+    );
+    clients.push(onA, onB, onStranger);
+    // The first round on one replica...
+    const first = await onA.client.callTool({ name: 'ask_name', arguments: {} }, { allowInputRequired: true });
+    assert.equal(first.resultType, 'input_required', JSON.stringify(first));
+    const retry = {
+      name: 'ask_name',
+      arguments: {},
+      inputResponses: { name: { action: 'accept', content: { name: 'Replica' } } },
+      requestState: first.requestState,
+    };
+    // ...the retry on another, as a load balancer may send it.
+    assert.equal(firstText(await onB.client.callTool(retry)), 'Hello, Replica!', b.log);
+    await assert.rejects(onStranger.client.callTool(retry), (error) => error.code === -32602);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([a, b, stranger].map((s) => s.stop()));
+  }
 });

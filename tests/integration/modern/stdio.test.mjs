@@ -57,7 +57,7 @@ test('prompts/get', async () => {
   assert.equal(firstText(result), 'Please review main.cpp.');
 });
 
-test('an exec tool asks for input: InputRequiredResult, the client answers, the tool completes', { skip: 'multi round-trip requests (InputRequiredResult) are not implemented yet' }, async () => {
+test('an exec tool asks for input: InputRequiredResult, the client answers, the tool completes', async () => {
   const pinned = await connectPinned();
   const before = pinned.asked.length;
   const result = await pinned.client.callTool({ name: 'ask_name', arguments: {} });
@@ -67,7 +67,7 @@ test('an exec tool asks for input: InputRequiredResult, the client answers, the 
   assert.deepEqual(pinned.asked.slice(before), ['What is your name?']);
 });
 
-test('without auto-fulfilment the client sees the InputRequiredResult itself', { skip: 'multi round-trip requests (InputRequiredResult) are not implemented yet' }, async () => {
+test('without auto-fulfilment the client sees the InputRequiredResult itself', async () => {
   const pinned = await connectPinned();
   const first = await pinned.client.callTool({ name: 'ask_name', arguments: {} }, { allowInputRequired: true });
   assert.equal(first.resultType, 'input_required', JSON.stringify(first));

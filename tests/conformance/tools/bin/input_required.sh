@@ -60,6 +60,10 @@ case $1 in
     esac
     result_text "Asked only what the client supports"
     ;;
+  prompt)  # the prompt test_input_required_result_prompt (input-required-result-non-tool-request)
+    ask_as user_context elicitation/create "$(elicit_params 'What context should the prompt use?' context string)"
+    result_text "Use this context: $(answer_field context)"
+    ;;
   missing_capability)  # test_missing_capability: needs sampling whatever the client declared
     ask_as completion sampling/createMessage \
       '{"messages":[{"role":"user","content":{"type":"text","text":"Say hello"}}],"maxTokens":20}'
