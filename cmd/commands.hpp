@@ -18,6 +18,7 @@ void setup_check_tools(CLI::App& app, Action& action);
 void setup_token(CLI::App& app, Action& action);
 void setup_user(CLI::App& app, Action& action);
 void setup_client_config(CLI::App& app, Action& action);
+void setup_config(CLI::App& app, Action& action);
 void setup_version(CLI::App& app, Action& action);
 
 }  // namespace mcpd::cmd

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   mcpd::cmd::setup_token(app, action);
   mcpd::cmd::setup_user(app, action);
   mcpd::cmd::setup_client_config(app, action);
+  mcpd::cmd::setup_config(app, action);
   mcpd::cmd::setup_version(app, action);
 
   try {
