@@ -50,13 +50,15 @@ class EnvLayer {
 };
 
 void apply_server_environment(Settings& s, EnvLayer& e) {
-  e.apply("MCP_HOST", "server.listen", [&](const std::string& v) { s.listen_host = v; });
-  e.apply("PORT", "server.listen", [&](const std::string& v) {
-    const auto port = parse_integer(v);
-    if (!port || *port < 0 || *port > 65535)
+  const bool host =
+      e.apply("MCP_HOST", "server.listen", [&](const std::string& v) { s.listen_host = v; });
+  const bool port = e.apply("PORT", "server.listen", [&](const std::string& v) {
+    const auto number = parse_integer(v);
+    if (!number || *number < 0 || *number > 65535)
       throw Error("PORT: expected a port number (0-65535), got '" + v + "'");
-    s.listen_port = static_cast<std::uint16_t>(*port);
+    s.listen_port = static_cast<std::uint16_t>(*number);
   });
+  if (host && port) s.origins["server.listen"] = Origin::from_env("MCP_HOST, PORT");
   e.apply("ENVIRONMENT", "server.environment", [&](const std::string& v) { s.environment = v; });
   e.apply("MCPD_CACHE_TTL_MS", "server.cache_ttl_ms", [&](const std::string& v) {
     const auto ttl = parse_integer(v);

@@ -44,6 +44,8 @@ cat >"$WORK/mcpd.json" <<JSON
 {"server": {"name": "shop", "listen": "0.0.0.0:9000", "cache_ttl_ms": 5000},
  "log": {"level": "error"}, "database": "sqlite:///from-config.db"}
 JSON
+run MCP_HOST=127.0.0.2 -- config show
+has_line "server.listen = 127.0.0.2:8001  (env MCP_HOST)"
 run PORT=9100 LOG_LEVEL=warning -- config show --config "$WORK/mcpd.json" \
   --database "sqlite:///flag.db" --tools "$WORK"
 [[ $rc == 0 ]] || fail "layers: exit $rc"
@@ -113,6 +115,14 @@ expect_error "MCPD_CACHE_TTL_MS: expected a non-negative integer" MCPD_CACHE_TTL
 expect_error "--database: expected a sqlite://, postgresql:// or postgres:// URL" -- \
   config show --database mysql://u:pw@db/x
 grep -q "pw@" "$WORK/err" && fail "password in the error"
+
+# The cache TTL reaches the protocol: ttlMs of a 2026-07-28 list result served by serve.
+request='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{
+"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},
+"io.modelcontextprotocol/clientInfo":{"name":"config-test","version":"1"}}}}'
+echo "${request//$'\n'/}" | env -i HOME="$WORK/home" MCPD_CACHE_TTL_MS=1234 "$MCPD" serve --stdio \
+  >"$WORK/out" 2>"$WORK/err"
+grep -q '"ttlMs":1234' "$WORK/out" || fail "MCPD_CACHE_TTL_MS does not reach the ttlMs of results"
 
 # Usage errors: exit 2.
 run -- config

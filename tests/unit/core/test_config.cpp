@@ -651,3 +651,10 @@ TEST_CASE("admin commands load settings without the server's credentials", "[cor
                 mcpd::core::load_settings({}, {{"MCPD_CONFIG", file.file().string()}});
               }) == "(no error)");
 }
+
+TEST_CASE("the listen address names both variables when both set it", "[core][config]") {
+  using mcpd::core::load_settings;
+  CHECK(load_settings({}, {{"MCP_HOST", "::1"}}).origin("server.listen").text() == "env MCP_HOST");
+  CHECK(load_settings({}, {{"MCP_HOST", "::1"}, {"PORT", "9"}}).origin("server.listen").text() ==
+        "env MCP_HOST, PORT");
+}
