@@ -7,7 +7,6 @@
 
 #include "core/config/config.hpp"
 #include "core/config/error.hpp"
-#include "storage/database_url.hpp"
 
 namespace mcpd::cmd::admin {
 
@@ -17,43 +16,20 @@ void add_store_options(CLI::App& sub, StoreOptions& options) {
                  "(else MCPD_DATABASE_URL, DATABASE_URL, the config file, the default)")
       ->type_name("URL");
   sub.add_option("--config", options.config,
-                 "Config file (else MCPD_CONFIG); only its \"database\" is used here")
+                 "Config file (else MCPD_CONFIG); its \"database\" is used here")
       ->type_name("FILE");
 }
 
-namespace {
-
-std::optional<std::string> configured_database(const StoreOptions& options) {
-  std::string file = options.config;
-  if (file.empty()) {
-    if (const char* env = std::getenv("MCPD_CONFIG"); env && *env) file = env;
-  }
-  if (file.empty()) return std::nullopt;
-  core::Settings settings;
-  core::apply_config_file(settings, file);  // throws mcpd::Error naming the setting
-  if (settings.database.empty()) return std::nullopt;
-  return settings.database;
+core::Settings load_settings(const StoreOptions& options, const core::Environment& env) {
+  core::SettingsFlags flags;
+  if (!options.config.empty()) flags.config = options.config;
+  if (!options.database.empty()) flags.database = options.database;
+  return settings_from(flags, env, false);
 }
 
-}  // namespace
-
-std::unique_ptr<storage::TokenStore> open_store(const StoreOptions& options) {
-  std::optional<std::string> flag;
-  if (!options.database.empty()) flag = options.database;
-  const auto sources =
-      storage::database_url_sources_from_environment(flag, configured_database(options));
-  const auto resolved = take(storage::resolve_database_url(sources));
-  if (!resolved.create_directory.empty()) {
-    if (auto created = storage::create_private_directory(resolved.create_directory); !created)
-      throw_store_error(created.error());
-  }
-  return take(storage::open_store(resolved.url));
-}
-
-void throw_store_error(const storage::StoreError& error) {
-  if (error.failure == storage::Failure::unavailable)
-    throw mcpd::Error("database unreachable: " + error.message, k_exit_storage);
-  throw mcpd::Error(error.message, k_exit_failure);
+std::unique_ptr<storage::TokenStore> open_store(const StoreOptions& options,
+                                                const core::Environment& env) {
+  return cmd::open_store(load_settings(options, env));
 }
 
 void print_table(std::ostream& out, const Row& header, const std::vector<Row>& rows) {
@@ -63,6 +39,7 @@ void print_table(std::ostream& out, const Row& header, const std::vector<Row>& r
     for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
       widths[i] = std::max(widths[i], row[i].size());
   }
+  // NO_COLOR is the terminal's convention (no-color.org), not a setting: read where used.
   const bool bold = ::isatty(STDOUT_FILENO) == 1 && !std::getenv("NO_COLOR");
   auto print_row = [&](const Row& row, bool is_header) {
     std::string line;

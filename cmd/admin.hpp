@@ -1,6 +1,6 @@
 #pragma once
-// What `mcpd token` and `mcpd user` share: opening the store from --database/--config and the
-// environment, mapping storage failures to exit codes, and printing tables and JSON.
+// What `mcpd token` and `mcpd user` share: their settings (--database/--config over the
+// environment), the store they name, and printing tables and JSON.
 
 #include <CLI/CLI.hpp>
 #include <memory>
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd/settings.hpp"
 #include "storage/token_store.hpp"
 
 namespace mcpd::cmd::admin {
@@ -21,18 +22,16 @@ struct StoreOptions {
 
 void add_store_options(CLI::App& sub, StoreOptions& options);
 
-// Resolves the URL (flag > MCPD_DATABASE_URL > DATABASE_URL > config > default) and opens it.
-// Throws mcpd::Error: exit 3 when the database is unreachable, 1 for a bad URL.
-std::unique_ptr<storage::TokenStore> open_store(const StoreOptions& options);
+// The settings of an admin command: the database (--database > MCPD_DATABASE_URL >
+// DATABASE_URL > the config file > the default) and the token pepper. Credentials the
+// server needs (JWT secret, upstream keys) are not resolved. Throws mcpd::Error.
+core::Settings load_settings(const StoreOptions& options, const core::Environment& env);
 
-// Throws the mcpd::Error for a storage failure (unavailable -> exit 3, else exit 1).
-[[noreturn]] void throw_store_error(const storage::StoreError& error);
+// load_settings, then cmd::open_store.
+std::unique_ptr<storage::TokenStore> open_store(const StoreOptions& options,
+                                                const core::Environment& env);
 
-template <class T>
-T take(storage::Result<T> result) {
-  if (!result) throw_store_error(result.error());
-  return std::move(result).value();
-}
+using cmd::take;
 
 using Row = std::vector<std::string>;
 // Aligned columns; the header is bold only on a terminal (and without NO_COLOR).

@@ -1,6 +1,5 @@
 // mcpd check-tools: lints descriptor files with the same loader `serve` uses, without running
 // anything, and reports in text, JSON or SARIF.
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -11,8 +10,8 @@
 
 #include "cmd/commands.hpp"
 #include "core/config/config.hpp"
-#include "core/descriptors/descriptor.hpp"
 #include "core/config/error.hpp"
+#include "core/descriptors/descriptor.hpp"
 #include "core/lint/report.hpp"
 
 namespace mcpd::cmd {
@@ -40,7 +39,7 @@ struct LintConfig {
   std::vector<fs::path> tools;
 };
 
-LintConfig read_config(const std::string& file) {
+LintConfig read_config(const std::string& file, const core::Environment& env) {
   core::Settings settings;
   core::apply_config_file(settings, file);
   LintConfig config;
@@ -48,21 +47,24 @@ LintConfig read_config(const std::string& file) {
   config.tools = settings.tools;
   // DJANGO_BASE_URL defines the upstream "django" on top of the config file (PRODUCT §3).
   // The rest of the environment is serve's business and does not affect linting.
-  if (const char* url = std::getenv("DJANGO_BASE_URL"); url && *url)
+  if (const auto url = env.find("DJANGO_BASE_URL"); url != env.end() && !url->second.empty())
     config.upstreams.insert("django");
   return config;
 }
 
-int run_check_tools(const CheckToolsOptions& options) {
+int run_check_tools(CheckToolsOptions options, const core::Environment& env) {
   const auto format = core::parse_report_format(options.format);
   if (!format) throw Error("unknown format '" + options.format + "'", k_exit_usage);
 
+  if (options.config.empty()) {
+    if (const auto file = env.find("MCPD_CONFIG"); file != env.end()) options.config = file->second;
+  }
   core::LoadOptions load;
   load.max_description = options.max_description;
   std::vector<fs::path> paths(options.paths.begin(), options.paths.end());
 
   if (!options.config.empty()) {
-    LintConfig config = read_config(options.config);
+    LintConfig config = read_config(options.config, env);
     load.upstreams = std::move(config.upstreams);
     load.check_upstreams = true;
     if (paths.empty()) paths = std::move(config.tools);
@@ -109,11 +111,13 @@ void setup_check_tools(CLI::App& app, Action& action) {
   sub->add_flag("--warnings-as-errors", options->warnings_as_errors,
                 "Report warnings as errors (exit 1 on any finding)");
   sub->add_option("--config", options->config,
-                  "Config file: its upstreams are checked, its 'tools' are the default PATHs")
-      ->envname("MCPD_CONFIG")
+                  "Config file (else MCPD_CONFIG): its upstreams are checked, its 'tools' are the "
+                  "default PATHs")
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
-  sub->callback([options, &action] { action = [options] { return run_check_tools(*options); }; });
+  sub->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_check_tools(*options, env); };
+  });
 }
 
 }  // namespace mcpd::cmd

@@ -7,7 +7,6 @@
 // variable that holds it.
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -56,11 +55,11 @@ std::string absolute_existing(const std::string& path, const std::string& what) 
   return fs::weakly_canonical(fs::absolute(path), ec).string();
 }
 
-std::string token_from_environment(const std::string& variable) {
-  const char* value = std::getenv(variable.c_str());
-  if (!value || !*value)
+std::string token_from_environment(const std::string& variable, const core::Environment& env) {
+  const auto found = env.find(variable);
+  if (found == env.end() || found->second.empty())
     throw Error("--token-env: environment variable " + variable + " is not set");
-  const std::string token = value;
+  const std::string& token = found->second;
   for (const char c : token) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
       throw Error("--token-env: the value of " + variable +
@@ -79,7 +78,7 @@ bool loopback_url(const std::string& url) {
   return false;
 }
 
-json stdio_server(const ClientConfigOptions& options) {
+json stdio_server(const ClientConfigOptions& options, const core::Environment& env) {
   json args = json::array({"serve", "--stdio"});
   for (const auto& path : options.tools) {
     args.push_back("--tools");
@@ -95,11 +94,11 @@ json stdio_server(const ClientConfigOptions& options) {
   }
   json server = {{"command", own_path()}, {"args", args}};
   if (!options.token_env.empty())
-    server["env"] = {{"MCPD_TOKEN", token_from_environment(options.token_env)}};
+    server["env"] = {{"MCPD_TOKEN", token_from_environment(options.token_env, env)}};
   return server;
 }
 
-json remote_server(const ClientConfigOptions& options) {
+json remote_server(const ClientConfigOptions& options, const core::Environment& env) {
   if (options.url.rfind("https://", 0) != 0 && options.url.rfind("http://", 0) != 0)
     throw Error("--url: expected an http:// or https:// URL, got '" + options.url + "'");
   json args = json::array({"-y", "mcp-remote", options.url});
@@ -110,18 +109,20 @@ json remote_server(const ClientConfigOptions& options) {
   if (!options.token_env.empty()) {
     server["args"].push_back("--header");
     server["args"].push_back(std::string("Authorization:${") + k_header_variable + "}");
-    server["env"] = {{k_header_variable, "Bearer " + token_from_environment(options.token_env)}};
+    server["env"] = {
+        {k_header_variable, "Bearer " + token_from_environment(options.token_env, env)}};
   }
   return server;
 }
 
-int run_client_config(const ClientConfigOptions& options) {
+int run_client_config(const ClientConfigOptions& options, const core::Environment& env) {
   if (!options.url.empty() &&
       (!options.tools.empty() || !options.config.empty() || !options.database.empty()))
     throw Error("--tools, --config and --database describe a local server; not with --url",
                 k_exit_usage);
   if (options.name.empty()) throw Error("--name: expected a non-empty name", k_exit_usage);
-  const json server = options.url.empty() ? stdio_server(options) : remote_server(options);
+  const json server =
+      options.url.empty() ? stdio_server(options, env) : remote_server(options, env);
   const json snippet = {{"mcpServers", {{options.name, server}}}};
   std::cout << snippet.dump(2) << '\n';
   if (options.token_env.empty() && !options.url.empty())
@@ -157,7 +158,9 @@ void setup_client_config(CLI::App& app, Action& action) {
       ->type_name("FILE");
   sub->add_option("--database", options->database, "stdio: database URL for the server")
       ->type_name("URL");
-  sub->callback([options, &action] { action = [options] { return run_client_config(*options); }; });
+  sub->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_client_config(*options, env); };
+  });
 }
 
 }  // namespace mcpd::cmd

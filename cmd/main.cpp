@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   mcpd::cmd::setup_token(app, action);
   mcpd::cmd::setup_user(app, action);
   mcpd::cmd::setup_client_config(app, action);
+  mcpd::cmd::setup_config(app, action);
   mcpd::cmd::setup_version(app, action);
 
   try {
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    return action ? action() : mcpd::k_exit_usage;
+    // The one read of the process environment; settings are made from this snapshot.
+    return action ? action(mcpd::core::current_environment()) : mcpd::k_exit_usage;
   } catch (const mcpd::Error& e) {
     std::cerr << "mcpd: error: " << e.what() << '\n';
     return e.exit_code();

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cmd/commands.hpp"
+#include "cmd/settings.hpp"
 #include "core/auth/authenticator.hpp"
 #include "core/config/config.hpp"
 #include "core/config/error.hpp"
@@ -15,7 +16,6 @@
 #include "core/observability/log.hpp"
 #include "core/observability/metrics.hpp"
 #include "core/protocol/dispatcher.hpp"
-#include "storage/database_url.hpp"
 #include "storage/token_store.hpp"
 #include "transports/http/http_server.hpp"
 #include "transports/stdio/stdio_server.hpp"
@@ -79,8 +79,7 @@ std::shared_ptr<const core::Catalog> load_catalog(const core::Settings& settings
 
 core::ExecSettings exec_settings(const core::Settings& settings) {
   core::ExecSettings exec;
-  exec.scratch_root =
-      settings.scratch_dir.empty() ? core::default_scratch_root() : settings.scratch_dir;
+  exec.scratch_root = settings.scratch_dir;
   exec.scratch_max_age = settings.scratch_max_age;
   exec.scratch_sweep_interval = settings.scratch_sweep_interval;
   return exec;
@@ -93,28 +92,8 @@ core::DispatcherOptions dispatcher_options(const core::Settings& settings) {
   options.info.version = settings.version;
   options.info.instructions = settings.instructions;
   options.state_key = settings.state_key;
+  options.cache_ttl_ms = settings.cache_ttl.count();
   return options;
-}
-
-// Opens the token database: the URL chosen by the settings, else the storage default, whose
-// directory is created (0700) on first use, as the admin commands do.
-std::shared_ptr<storage::TokenStore> open_token_store(const core::Settings& settings,
-                                                      const std::string& purpose) {
-  auto fail = [&](const storage::StoreError& error) -> Error {
-    return Error("cannot open the token database" + purpose + ": " + error.message,
-                 error.failure == storage::Failure::unavailable ? k_exit_storage : k_exit_failure);
-  };
-  std::optional<std::string> chosen;
-  if (!settings.database.empty()) chosen = settings.database;
-  auto resolved =
-      storage::resolve_database_url(storage::database_url_sources_from_environment(chosen, {}));
-  if (!resolved) throw fail(resolved.error());
-  if (!resolved->create_directory.empty())
-    if (auto created = storage::create_private_directory(resolved->create_directory); !created)
-      throw fail(created.error());
-  auto opened = storage::open_store(resolved->url);
-  if (!opened) throw fail(opened.error());
-  return std::move(opened).value();
 }
 
 // HTTP (transports/http): bearer tokens checked against storage unless auth is off, metrics,
@@ -123,7 +102,7 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
                const core::Catalog& catalog, transports::upstream::UpstreamInvoker& upstreams) {
   transports::http::HttpServices services{dispatcher};
   if (settings.require_auth) {
-    std::shared_ptr<storage::TokenStore> store = open_token_store(settings, "");
+    std::shared_ptr<storage::TokenStore> store = open_store(settings);
     // Opaque mcpd_ tokens, and JWTs when auth.jwt is configured.
     services.authenticator = core::auth::make_authenticator(settings, store);
     services.readiness.push_back({"storage", [store] { return bool(store->ping()); }});
@@ -143,7 +122,7 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
 // seconds from the transport's timer, so revocation, expiry or a disabled user take effect
 // during a long session. Storage trouble later fails closed (no tools) until it recovers.
 void use_token_identity(const core::Settings& settings, transports::StdioOptions& stdio) {
-  std::shared_ptr<storage::TokenStore> store = open_token_store(settings, " for MCPD_TOKEN");
+  std::shared_ptr<storage::TokenStore> store = open_store(settings);
   // Opaque tokens and JWTs alike, uncached: the transport re-resolves every few seconds. The
   // token is read once for the whole session.
   std::shared_ptr<core::auth::Authenticator> authenticator =
@@ -182,7 +161,7 @@ std::string protocol_footer() {
          "See mcpd-serve(1).";
 }
 
-int run_serve(ServeOptions& options) {
+int run_serve(ServeOptions& options, const core::Environment& env) {
   // Keep stdout for the protocol only, before anything else can print to it.
   const int protocol_fd = options.http ? -1 : transports::claim_stdout();
 
@@ -192,7 +171,7 @@ int run_serve(ServeOptions& options) {
   if (!options.database.empty()) flags.database = options.database;
   if (!options.listen.empty()) flags.listen = options.listen;
   flags.tools.assign(options.tools.begin(), options.tools.end());
-  const core::Settings settings = core::load_settings(flags, core::current_environment());
+  const core::Settings settings = settings_from(flags, env);
 
   // Logging: stderr only; text by default on stdio, JSON for the HTTP service.
   core::log::setup(log_options(settings, !options.http));
@@ -259,6 +238,9 @@ void setup_serve(CLI::App& app, Action& action) {
   sub->footer(protocol_footer());
 
   sub->callback([&action, options] { action = [options] { return run_serve(*options); }; });
+  sub->callback([&action, options] {
+    action = [options](const core::Environment& env) { return run_serve(*options, env); };
+  });
 }
 
 }  // namespace mcpd::cmd

@@ -77,14 +77,15 @@ std::string status_of(const storage::Token& token, storage::Time now) {
   return "active";
 }
 
-int run_create(const TokenOptions& options) {
+int run_create(const TokenOptions& options, const core::Environment& env) {
   core::auth::TokenRequest request;
   request.user_email = options.user;
   request.name = options.name;
   request.allowed_tools = core::auth::split_tools(options.tools);
   request.expires_days = options.expires_days;
-  const auto hasher = core::auth::TokenHasher::from_environment();
-  auto store = admin::open_store(options.store);
+  const core::Settings settings = admin::load_settings(options.store, env);
+  const core::auth::TokenHasher hasher{settings.token_pepper};
+  auto store = cmd::open_store(settings);
   const auto issued =
       admin::take(core::auth::issue_token(*store, hasher, request, core::auth::now_seconds()));
   const auto& token = issued.token;
@@ -110,8 +111,8 @@ int run_create(const TokenOptions& options) {
   return k_exit_ok;
 }
 
-int run_list(const TokenOptions& options) {
-  auto store = admin::open_store(options.store);
+int run_list(const TokenOptions& options, const core::Environment& env) {
+  auto store = admin::open_store(options.store, env);
   storage::TokenFilter filter;
   filter.include_inactive = options.all;
   filter.now = core::auth::now_seconds();
@@ -145,8 +146,8 @@ int run_list(const TokenOptions& options) {
   return k_exit_ok;
 }
 
-int run_revoke(const TokenOptions& options) {
-  auto store = admin::open_store(options.store);
+int run_revoke(const TokenOptions& options, const core::Environment& env) {
+  auto store = admin::open_store(options.store, env);
   const auto token = admin::take(store->revoke_token(options.id));
   if (options.json) {
     std::cout << admin::token_json(token).dump() << '\n';
@@ -158,10 +159,10 @@ int run_revoke(const TokenOptions& options) {
 }
 
 // Refuses a JWT by its jti on every replica sharing the database (within a few seconds).
-int run_revoke_jti(const TokenOptions& options) {
+int run_revoke_jti(const TokenOptions& options, const core::Environment& env) {
   std::optional<storage::Time> expires_at;
   if (!options.expires_at.empty()) expires_at = parse_time(options.expires_at, "--expires-at");
-  auto store = admin::open_store(options.store);
+  auto store = admin::open_store(options.store, env);
   const auto revoked = admin::take(
       store->revoke_jti(options.jti, expires_at, options.reason, core::auth::now_seconds()));
   if (options.json) {
@@ -200,20 +201,26 @@ void setup_token(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 36500));
   create->add_flag("--json", options->json, "Print one JSON object");
   admin::add_store_options(*create, options->store);
-  create->callback([options, &action] { action = [options] { return run_create(*options); }; });
+  create->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_create(*options, env); };
+  });
 
   auto* list = token->add_subcommand("list", "List tokens (masked)");
   list->add_option("--user", options->user, "Only this user's tokens")->type_name("EMAIL");
   list->add_flag("--all", options->all, "Include revoked and expired tokens");
   list->add_flag("--json", options->json, "Print a JSON array");
   admin::add_store_options(*list, options->store);
-  list->callback([options, &action] { action = [options] { return run_list(*options); }; });
+  list->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_list(*options, env); };
+  });
 
   auto* revoke = token->add_subcommand("revoke", "Revoke a token by ID");
   revoke->add_option("ID", options->id, "Token ID, as shown by 'mcpd token list'")->required();
   revoke->add_flag("--json", options->json, "Print the revoked token as JSON");
   admin::add_store_options(*revoke, options->store);
-  revoke->callback([options, &action] { action = [options] { return run_revoke(*options); }; });
+  revoke->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_revoke(*options, env); };
+  });
 
   auto* revoke_jti =
       token->add_subcommand("revoke-jti", "Refuse JWTs with this jti (token id) from now on");
@@ -225,8 +232,9 @@ void setup_token(CLI::App& app, Action& action) {
   revoke_jti->add_option("--reason", options->reason, "Why, for the record")->type_name("TEXT");
   revoke_jti->add_flag("--json", options->json, "Print the revocation as JSON");
   admin::add_store_options(*revoke_jti, options->store);
-  revoke_jti->callback(
-      [options, &action] { action = [options] { return run_revoke_jti(*options); }; });
+  revoke_jti->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_revoke_jti(*options, env); };
+  });
 }
 
 }  // namespace mcpd::cmd

@@ -24,14 +24,14 @@ void print_user(const storage::User& user, bool json, const std::string& what) {
     std::cout << "User " << user.email << ' ' << what << ".\n";
 }
 
-int run_add(const UserOptions& options) {
-  auto store = admin::open_store(options.store);
+int run_add(const UserOptions& options, const core::Environment& env) {
+  auto store = admin::open_store(options.store, env);
   print_user(admin::take(store->add_user(options.email, options.name)), options.json, "added");
   return k_exit_ok;
 }
 
-int run_list(const UserOptions& options) {
-  auto store = admin::open_store(options.store);
+int run_list(const UserOptions& options, const core::Environment& env) {
+  auto store = admin::open_store(options.store, env);
   const auto users = admin::take(store->list_users());
   if (options.json) {
     auto out = nlohmann::ordered_json::array();
@@ -52,8 +52,8 @@ int run_list(const UserOptions& options) {
   return k_exit_ok;
 }
 
-int run_set_active(const UserOptions& options, bool active) {
-  auto store = admin::open_store(options.store);
+int run_set_active(const UserOptions& options, bool active, const core::Environment& env) {
+  auto store = admin::open_store(options.store, env);
   print_user(admin::take(store->set_user_active(options.email, active)), options.json,
              active ? "enabled" : "disabled");
   return k_exit_ok;
@@ -71,12 +71,16 @@ void setup_user(CLI::App& app, Action& action) {
   add->add_option("--name", options->name, "Display name")->type_name("NAME");
   add->add_flag("--json", options->json, "Print the user as JSON");
   admin::add_store_options(*add, options->store);
-  add->callback([options, &action] { action = [options] { return run_add(*options); }; });
+  add->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_add(*options, env); };
+  });
 
   auto* list = user->add_subcommand("list", "List users");
   list->add_flag("--json", options->json, "Print a JSON array");
   admin::add_store_options(*list, options->store);
-  list->callback([options, &action] { action = [options] { return run_list(*options); }; });
+  list->callback([options, &action] {
+    action = [options](const core::Environment& env) { return run_list(*options, env); };
+  });
 
   auto* disable = user->add_subcommand("disable", "Disable a user: all their tokens stop working");
   auto* enable = user->add_subcommand("enable", "Enable a disabled user");
@@ -85,10 +89,16 @@ void setup_user(CLI::App& app, Action& action) {
     sub->add_flag("--json", options->json, "Print the user as JSON");
     admin::add_store_options(*sub, options->store);
   }
-  disable->callback(
-      [options, &action] { action = [options] { return run_set_active(*options, false); }; });
-  enable->callback(
-      [options, &action] { action = [options] { return run_set_active(*options, true); }; });
+  disable->callback([options, &action] {
+    action = [options](const core::Environment& env) {
+      return run_set_active(*options, false, env);
+    };
+  });
+  enable->callback([options, &action] {
+    action = [options](const core::Environment& env) {
+      return run_set_active(*options, true, env);
+    };
+  });
 }
 
 }  // namespace mcpd::cmd

@@ -8,7 +8,7 @@ namespace mcpd::cmd {
 void setup_version(CLI::App& app, Action& action) {
   auto* sub = app.add_subcommand("version", "Print the version and supported protocol versions");
   sub->callback([&action] {
-    action = [] {
+    action = [](const core::Environment&) {
       std::cout << "mcpd " << MCPD_VERSION << "\nprotocol versions:";
       for (const auto& v : core::all_protocol_versions()) std::cout << ' ' << v;
       std::cout << '\n';

@@ -44,4 +44,16 @@ Result<std::unique_ptr<TokenStore>> open_store(const std::string& url) {
               "unsupported database URL '" + redact_url(url) + "' (schemes: " + known + ")");
 }
 
+Result<std::unique_ptr<TokenStore>> open_store(const core::Settings& settings) {
+  if (settings.database.empty())
+    return fail(Failure::invalid,
+                "no database configured and no home directory for the default "
+                "(set --database or MCPD_DATABASE_URL)");
+  if (!settings.database_directory.empty()) {
+    if (auto created = create_private_directory(settings.database_directory.string()); !created)
+      return created.error();
+  }
+  return open_store(settings.database);
+}
+
 }  // namespace mcpd::storage

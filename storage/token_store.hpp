@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/auth/token_store.hpp"
+#include "core/config/config.hpp"
 #include "storage/result.hpp"
 
 namespace mcpd::storage {
@@ -29,7 +30,12 @@ using core::auth::User;
 // unavailable: cannot connect/open.
 Result<std::unique_ptr<TokenStore>> open_store(const std::string& url);
 
-// The schemes open_store() understands, for messages.
+// The store the settings name (Settings::database), the one way every command opens it: the
+// default database's directory is created (0700) first. invalid when no database is known.
+Result<std::unique_ptr<TokenStore>> open_store(const core::Settings& settings);
+
+// The schemes open_store() understands, from its backend table: the one list of them (the
+// settings check database URLs against it, see core::SettingsOptions).
 std::vector<std::string> supported_schemes();
 
 }  // namespace mcpd::storage

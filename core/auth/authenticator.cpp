@@ -132,7 +132,7 @@ std::shared_ptr<Authenticator> make_authenticator(const Settings& settings,
                                                   std::shared_ptr<TokenStore> store,
                                                   AuthCacheOptions cache) {
   Authenticator::Options options;
-  options.hasher = TokenHasher::from_environment();
+  options.hasher = TokenHasher{settings.token_pepper};
   options.cache = cache;
   if (settings.jwt.enabled) {
     options.jwt = JwtVerifier::from_settings(settings.jwt);

@@ -100,9 +100,9 @@ class Authenticator {
   AuthCache m_cache;  // credential hash -> answer
 };
 
-// The daemon's authenticator from its settings: opaque tokens (hashed with the pepper from the
-// environment) and, when auth.jwt is enabled, JWTs with the RFC 9728 metadata. Throws
-// mcpd::Error for an unusable JWT key or pepper file.
+// The daemon's authenticator from its settings: opaque tokens (hashed with the settings' token
+// pepper) and, when auth.jwt is enabled, JWTs with the RFC 9728 metadata. Throws
+// mcpd::Error for an unusable JWT key.
 std::shared_ptr<Authenticator> make_authenticator(const Settings& settings,
                                                   std::shared_ptr<TokenStore> store,
                                                   AuthCacheOptions cache = {});

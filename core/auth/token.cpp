@@ -5,12 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
-#include "core/config/error.hpp"
 #include "core/util/crypto.hpp"
 
 namespace mcpd::core::auth {
@@ -89,22 +85,6 @@ bool can_use_tool(const std::vector<std::string>& allowed_tools, std::string_vie
 }
 
 TokenHasher::TokenHasher(std::string pepper) : m_pepper(std::move(pepper)) {}
-
-TokenHasher TokenHasher::from_environment() {
-  if (const char* pepper = std::getenv("MCPD_TOKEN_PEPPER"); pepper && *pepper)
-    return TokenHasher{pepper};
-  const char* file = std::getenv("MCPD_TOKEN_PEPPER_FILE");
-  if (!file || !*file) return TokenHasher{};
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw mcpd::Error(std::string{"MCPD_TOKEN_PEPPER_FILE: cannot read '"} + file + "'");
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  std::string pepper = contents.str();
-  while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r')) pepper.pop_back();
-  if (pepper.empty())
-    throw mcpd::Error(std::string{"MCPD_TOKEN_PEPPER_FILE: '"} + file + "' is empty");
-  return TokenHasher{std::move(pepper)};
-}
 
 std::string TokenHasher::hash(std::string_view token) const {
   return m_pepper.empty() ? sha256_hex(token) : hmac_sha256_hex(m_pepper, token);

@@ -44,10 +44,7 @@ class TokenHasher {
  public:
   TokenHasher() = default;                   // plain SHA-256
   explicit TokenHasher(std::string pepper);  // HMAC-SHA-256 when pepper is not empty
-
-  // MCPD_TOKEN_PEPPER, or the contents of the file named by MCPD_TOKEN_PEPPER_FILE (a trailing
-  // newline is dropped). Throws mcpd::Error when the file cannot be read.
-  static TokenHasher from_environment();
+  // The pepper is a setting (Settings::token_pepper: MCPD_TOKEN_PEPPER, MCPD_TOKEN_PEPPER_FILE).
 
   // 64 lowercase hex characters.
   std::string hash(std::string_view token) const;

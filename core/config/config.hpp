@@ -5,8 +5,12 @@
 // environment. Every problem is an mcpd::Error naming the setting, e.g.
 // "config /etc/mcpd/mcpd.json: rate_limit.requests: expected a positive integer".
 //
-// Secrets (JWT secret, upstream API keys, MCPD_TOKEN) are resolved here but must never be
-// logged; describe() prints the settings with them masked.
+// The process environment is read once, in main (current_environment()), and handed down:
+// nothing below main calls getenv for a setting. Each setting remembers where its value came
+// from (Settings::origins), for `mcpd config show`.
+//
+// Secrets (JWT secret, upstream API keys, MCPD_TOKEN, the token pepper, the state key) are
+// resolved here but must never be logged; describe() prints the settings with them masked.
 
 #include <chrono>
 #include <cstdint>
@@ -52,6 +56,22 @@ struct JwtSettings {
   std::string resource;
 };
 
+// Where a setting's value came from. `source` names the config file, the variable or the flag
+// (for a secret read from a file: that file); empty for defaults.
+struct Origin {
+  enum class Kind { defaults, file, env, flag };
+  Kind kind = Kind::defaults;
+  std::string source;
+
+  static Origin from_file(std::string file) { return {Kind::file, std::move(file)}; }
+  static Origin from_env(std::string variable) { return {Kind::env, std::move(variable)}; }
+  static Origin from_flag(std::string flag) { return {Kind::flag, std::move(flag)}; }
+  // "default", "file /etc/mcpd/mcpd.json", "env PORT", "flag --database".
+  std::string text() const;
+  // "default", "file", "env", "flag".
+  const char* kind_name() const;
+};
+
 struct Settings {
   // "server"
   std::string name = "mcpd";
@@ -62,13 +82,31 @@ struct Settings {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8001;
   bool stateless = false;
+  // ttlMs of cacheable 2026-07-28 results (MCPD_CACHE_TTL_MS, server.cache_ttl_ms).
+  std::chrono::milliseconds cache_ttl{60000};
+  // The key sealing the requestState of multi round-trip requests, so that replicas sharing it
+  // accept each other's state: MCPD_STATE_KEY, else the content of MCPD_STATE_KEY_FILE or
+  // server.state_key_file (trailing newline stripped); at least 32 bytes. Empty: a random key
+  // per process. Secret.
+  std::filesystem::path state_key_file;
+  std::string state_key;
+  std::filesystem::path port_file;  // MCPD_PORT_FILE: HTTP writes its bound port there
 
-  std::string database;  // URL; empty: the storage default (storage/database_url.hpp)
+  // URL. Highest first: --database, MCPD_DATABASE_URL, DATABASE_URL, the config file, then
+  // the default sqlite:// file: $STATE_DIRECTORY/mcpd.db under systemd, else
+  // $XDG_DATA_HOME/mcpd/mcpd.db, else ~/.local/share/mcpd/mcpd.db. Empty only when none of
+  // these can be known (no HOME).
+  std::string database;
+  // For the default database outside systemd: its directory, created (0700) before opening.
+  std::filesystem::path database_directory;
   std::vector<std::filesystem::path> tools;
 
   // "auth"
   bool require_auth = true;
   JwtSettings jwt;
+  // HMAC key for stored token hashes, kept outside the database: MCPD_TOKEN_PEPPER, else the
+  // content of MCPD_TOKEN_PEPPER_FILE (trailing newline stripped). Empty: plain SHA-256. Secret.
+  std::string token_pepper;
 
   // "rate_limit": work requests (tools/call, resources/read, prompts/get, completion/complete)
   // per client; `requests` per `window` sustained, up to `burst` at once (0: `requests`).
@@ -84,20 +122,34 @@ struct Settings {
 
   std::map<std::string, UpstreamSettings> upstreams;
 
-  // "exec": scratch directories of exec handlers; an empty dir means the built-in default.
+  // "exec": scratch directories of exec handlers. Default: $RUNTIME_DIRECTORY/scratch under
+  // systemd, else ${TMPDIR:-/tmp}/mcpd-<uid>.
   std::filesystem::path scratch_dir;
   std::chrono::seconds scratch_max_age{24 * 3600};
   std::chrono::seconds scratch_sweep_interval{6 * 3600};
 
   bool debug = false;                 // DEBUG=true: log level debug unless LOG_LEVEL is set
   std::string token;                  // MCPD_TOKEN (stdio identity); secret
-  std::string state_key;              // MCPD_STATE_KEY (seals requestState); secret
   std::filesystem::path config_file;  // the file that was read, if any
 
+  // Dotted setting name as describe() names it ("server.listen") -> where its value came
+  // from; absent = the default.
+  std::map<std::string, Origin> origins;
+
   std::string listen() const;  // "host:port", IPv6 hosts in brackets
-  // The settings as JSON with secrets masked, for `--debug`-style logging.
-  nlohmann::json describe() const;
+  // The settings as JSON with secrets masked ("***", or null when unset) and passwords in
+  // the database URL redacted, for `--debug`-style logging and `mcpd config show`.
+  nlohmann::ordered_json describe() const;
+  Origin origin(const std::string& key) const;
 };
+
+// One line of `mcpd config show`: every leaf of describe(), with its origin.
+struct ShownSetting {
+  std::string key;  // "server.listen", "upstreams.django.api_key"
+  nlohmann::ordered_json value;
+  Origin origin;
+};
+std::vector<ShownSetting> show_settings(const Settings& settings);
 
 // The command-line flags of `mcpd serve` that override settings. Unset = not given.
 struct SettingsFlags {
@@ -110,8 +162,18 @@ struct SettingsFlags {
   std::vector<std::string> allowed_origins;  // replaces the configured list when non-empty
 };
 
+struct SettingsOptions {
+  // The database URL schemes storage can open (storage::supported_schemes()); a database URL
+  // with another scheme is refused naming its origin. Empty: not checked.
+  std::vector<std::string> database_schemes;
+  // false: the JWT secret, upstream API keys and the state key are not resolved (commands that
+  // only need the database and the pepper, such as `mcpd token`, run without them).
+  bool resolve_credentials = true;
+};
+
 // defaults -> config file -> environment -> flags, then cross-checks.
-Settings load_settings(const SettingsFlags& flags, const Environment& env);
+Settings load_settings(const SettingsFlags& flags, const Environment& env,
+                       const SettingsOptions& options = {});
 
 // The individual layers, exposed for tests and for commands that need only part of them.
 // `file` names the config file in messages and anchors its relative paths.
@@ -120,8 +182,20 @@ void apply_config(Settings& settings, const nlohmann::json& config,
 void apply_config_file(Settings& settings, const std::filesystem::path& file);
 void apply_environment(Settings& settings, const Environment& env);
 void apply_flags(Settings& settings, const SettingsFlags& flags);
-// Resolves secrets (JWT secret, API keys) and checks settings against each other.
-void finish_settings(Settings& settings, const Environment& env);
+// Resolves defaults that depend on the environment and secrets (JWT secret, API keys, pepper,
+// state key), and checks settings against each other.
+void finish_settings(Settings& settings, const Environment& env,
+                     const SettingsOptions& options = {});
+
+// The default database URL and, outside systemd, the directory to create for it; nullopt
+// without STATE_DIRECTORY, XDG_DATA_HOME (absolute) or HOME.
+struct DefaultDatabase {
+  std::string url;
+  std::filesystem::path directory;
+};
+std::optional<DefaultDatabase> default_database(const Environment& env);
+// $RUNTIME_DIRECTORY/scratch (first entry) under systemd, else ${TMPDIR:-/tmp}/mcpd-<uid>.
+std::filesystem::path default_scratch_dir(const Environment& env);
 
 // "HOST:PORT" or "[V6]:PORT". Throws mcpd::Error prefixed with `what`.
 void parse_listen(const std::string& text, const std::string& what, std::string& host,

@@ -73,6 +73,8 @@ std::string call_line(const json& arguments, const CallContext& ctx) {
 std::vector<std::string> child_environment(const ExecHandlerSpec& spec, const CallContext& ctx,
                                            const fs::path& scratch) {
   std::map<std::string, std::string> env;
+  // The child's own environment: named variables inherited from this process (not settings,
+  // so they are read here rather than from the settings' snapshot).
   auto inherit = [&env](const std::string& name) {
     if (name.empty() || name.find('=') != std::string::npos) return;
     if (const char* value = std::getenv(name.c_str())) env[name] = value;

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <cstdlib>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -14,26 +13,6 @@
 #include "core/handlers/static_handler.hpp"
 
 namespace mcpd::core {
-
-namespace {
-
-std::string_view env_or_empty(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? std::string_view(value) : std::string_view();
-}
-
-}  // namespace
-
-std::filesystem::path default_scratch_root() {
-  // systemd may list several runtime directories separated by ':'; the first is ours. The
-  // sweeper empties the scratch root, so it is a subdirectory, not the runtime directory.
-  const std::string_view runtime = env_or_empty("RUNTIME_DIRECTORY");
-  if (!runtime.empty())
-    return std::filesystem::path(runtime.substr(0, runtime.find(':'))) / "scratch";
-  std::string_view tmp = env_or_empty("TMPDIR");
-  if (tmp.empty()) tmp = "/tmp";
-  return std::filesystem::path(tmp) / ("mcpd-" + std::to_string(::getuid()));
-}
 
 json tool_error(const std::string& message) {
   return json{{"content", json::array({{{"type", "text"}, {"text", message}}})}, {"isError", true}};
@@ -50,7 +29,11 @@ struct HandlerRunner::Sweeper {
 
 HandlerRunner::HandlerRunner(ExecSettings settings, std::shared_ptr<HttpInvoker> http)
     : m_settings(std::move(settings)), m_http(std::move(http)) {
-  if (m_settings.scratch_root.empty()) m_settings.scratch_root = default_scratch_root();
+  // The settings give the real default (default_scratch_dir in core/config); this is the
+  // fallback of a runner made without them.
+  if (m_settings.scratch_root.empty())
+    m_settings.scratch_root =
+        std::filesystem::path("/tmp") / ("mcpd-" + std::to_string(::getuid()));
 }
 
 HandlerRunner::~HandlerRunner() {

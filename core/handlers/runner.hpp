@@ -8,22 +8,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/protocol/call.hpp"
 #include "core/descriptors/descriptor.hpp"
+#include "core/protocol/call.hpp"
 
 namespace mcpd::core {
 
 struct ExecSettings {
-  // Root of the per-call scratch directories: $RUNTIME_DIRECTORY/scratch under systemd, else
-  // ${TMPDIR:-/tmp}/mcpd-<uid>. Created 0700 on first use.
+  // Root of the per-call scratch directories (Settings::scratch_dir; empty: /tmp/mcpd-<uid>).
+  // Created 0700 on first use.
   std::filesystem::path scratch_root;
   std::chrono::seconds scratch_max_age{24 * 3600};        // leftovers older than this...
   std::chrono::seconds scratch_sweep_interval{6 * 3600};  // ...are removed this often
   std::chrono::milliseconds kill_grace{2000};             // SIGTERM → SIGKILL of a group
 };
-
-// The default scratch root as described above.
-std::filesystem::path default_scratch_root();
 
 // Executes http handler specs; provided by the upstream client (transports/upstream). Without one,
 // http handlers answer with a tool error.
@@ -42,8 +39,8 @@ class HandlerRunner {
   // declared parameter, absent ones as null, for placeholders). Returns a CallToolResult
   // object: {"content": [...], "structuredContent"?: {...}, "isError"?: true}.
   // Never throws for handler failures: they become {"isError": true} results.
-  json run(const HandlerSpec& spec, const std::filesystem::path& base_dir,
-           const json& arguments, const json& values, CallContext& ctx);
+  json run(const HandlerSpec& spec, const std::filesystem::path& base_dir, const json& arguments,
+           const json& values, CallContext& ctx);
 
   // Starts the background sweep of old scratch leftovers (idempotent).
   void start_sweeper();

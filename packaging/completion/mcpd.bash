@@ -39,7 +39,7 @@ _mcpd() {
     esac
     if [[ -z $cmd ]]; then
       cmd=$word
-    elif [[ -z $sub && ($cmd == token || $cmd == user) ]]; then
+    elif [[ -z $sub && ($cmd == token || $cmd == user || $cmd == config) ]]; then
       sub=$word
     fi
   done
@@ -65,7 +65,7 @@ _mcpd() {
   local opts=""
   case $cmd in
     "")
-      _mcpd_words "serve"$'\n'"token"$'\n'"user"$'\n'"check-tools"$'\n'"client-config"$'\n'"version"$'\n'"--help" "$cur"
+      _mcpd_words "serve"$'\n'"token"$'\n'"user"$'\n'"check-tools"$'\n'"client-config"$'\n'"config"$'\n'"version"$'\n'"--help" "$cur"
       return ;;
     serve)
       opts="--stdio --http --tools --config --database --listen --no-auth --stateless --allow-origin --help" ;;
@@ -75,6 +75,11 @@ _mcpd() {
     client-config)
       opts="--client --stdio --url --token-env --name --tools --config --database --help" ;;
     version) opts="--help" ;;
+    config)
+      case $sub in
+        "") _mcpd_words "show"$'\n'"--help" "$cur"; return ;;
+        show) opts="--config --database --tools --json --help" ;;
+      esac ;;
     token)
       case $sub in
         "") _mcpd_words "create"$'\n'"list"$'\n'"revoke"$'\n'"revoke-jti"$'\n'"--help" "$cur"; return ;;

@@ -345,7 +345,7 @@ HttpSettings http_settings(const core::Settings& settings) {
   http.rate_limit_requests = static_cast<std::uint32_t>(std::max(1, settings.rate_limit_requests));
   http.rate_limit_window_seconds = static_cast<double>(settings.rate_limit_window.count());
   http.rate_limit_burst = static_cast<std::uint32_t>(std::max(0, settings.rate_limit_burst));
-  if (const char* port_file = std::getenv("MCPD_PORT_FILE")) http.port_file = port_file;
+  http.port_file = settings.port_file.string();
   return http;
 }
 

@@ -8,8 +8,8 @@
 // probes on a small pool of their own, so a burst of slow tools never delays a ping.
 //
 // Port discovery (tests, scripts): the bound address is logged ("listening on http://...")
-// and, when `port_file` is set (default: $MCPD_PORT_FILE), the port is written to that file
-// once the sockets are bound.
+// and, when `port_file` is set (Settings::port_file: $MCPD_PORT_FILE), the port is written to that
+// file once the sockets are bound.
 
 #include <chrono>
 #include <cstdint>
@@ -68,7 +68,7 @@ struct HttpSettings {
   // Shutdown: calls in flight get this long to finish, then they are cancelled.
   std::chrono::milliseconds shutdown_grace{10000};
 
-  std::string port_file;  // write the bound port here (default $MCPD_PORT_FILE)
+  std::string port_file;  // write the bound port here (Settings::port_file)
 };
 
 // The HTTP settings from mcpd's settings (listen address, auth, rate limits, origins, ...).

@@ -11,6 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 
+// NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID and LISTEN_PID/LISTEN_FDS are read with getenv
+// on purpose: they are not settings but systemd's protocol with this process (sd_notify(3),
+// sd_listen_fds(3)), read where they are used, and LISTEN_* are unset once taken so children
+// do not inherit them.
 namespace mcpd::transports::systemd {
 
 namespace {

@@ -47,7 +47,9 @@ expect_exactly() {  # expect_exactly "LINE" WORD...: exactly these
   fi
 }
 
-expect_exactly "mcpd " serve token user check-tools client-config version --help
+expect_exactly "mcpd " serve token user check-tools client-config config version --help
+expect_exactly "mcpd config " show --help
+expect "mcpd config show --" --config --database --tools --json
 expect_exactly "mcpd se" serve
 expect_exactly "mcpd token " create list revoke revoke-jti --help
 expect_exactly "mcpd user d" disable
@@ -85,10 +87,12 @@ expect "mcpd " $(subcommands)
 expect "mcpd token " $(subcommands token)
 # shellcheck disable=SC2046
 expect "mcpd user " $(subcommands user)
+# shellcheck disable=SC2046
+expect "mcpd config " $(subcommands config)
 [ "$(subcommands | wc -l)" -ge 6 ] || { echo "FAIL: no subcommands in 'mcpd --help'"; failures=$((failures + 1)); }
 
 # Every option of every subcommand, as the binary's --help lists it.
-for cmd in "serve" "check-tools" "client-config" "version" "token create" "token list" \
+for cmd in "serve" "check-tools" "client-config" "config show" "version" "token create" "token list" \
   "token revoke" "token revoke-jti" "user add" "user list" "user disable" "user enable"; do
   # shellcheck disable=SC2086
   options=$("$mcpd" $cmd --help | grep -oE '(^|[ ,])--[a-z][a-z-]*' | sed 's/^[ ,]*//' | sort -u)

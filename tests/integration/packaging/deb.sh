@@ -112,6 +112,9 @@ grep -q '^Version: '"$version"'$' "$scratch/control" || fail "package version is
 # The shipped config file is accepted as it is: check-tools reads it (and its tools path).
 "$root/usr/bin/mcpd" check-tools --config "$root/etc/mcpd/mcpd.json" \
   "$root/usr/share/doc/mcpd/examples/tools" || fail "check-tools with the shipped config"
+# ...and config show prints what the service would use from it.
+env -i HOME="$scratch" "$root/usr/bin/mcpd" config show --config "$root/etc/mcpd/mcpd.json" |
+  grep -q "(file $root/etc/mcpd/mcpd.json)" || fail "config show with the shipped config"
 # The shipped example tools (executable scripts included) work from the installed docs.
 printf '%s\n' \
   '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"deb","version":"1"}}}' \
@@ -128,6 +131,10 @@ for page in "$root"/usr/share/man/man*/*.gz; do
   if [ -s "$scratch/man.err" ]; then cat "$scratch/man.err" >&2; fail "man warnings in $page"; fi
 done
 zcat "$root/usr/share/man/man1/mcpd.1.gz" | cmp -s - "$source_dir/man/mcpd.1" || fail "mcpd.1.gz differs"
+for page in "$source_dir"/man/*.[1-8]; do
+  name=$(basename "$page")
+  [ -f "$root/usr/share/man/man${name##*.}/$name.gz" ] || fail "$name is not installed"
+done
 
 echo "== installed units"
 bash "$source_dir/tests/integration/packaging/verify_units.sh" "$root"

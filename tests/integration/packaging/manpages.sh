@@ -46,11 +46,12 @@ page_for() {
   case $1 in
     token*) echo mcpd-token.1 ;;
     user*) echo mcpd-user.1 ;;
+    config*) echo mcpd-config.1 ;;
     version) echo mcpd.1 ;;
     *) echo "mcpd-$1.1" ;;
   esac
 }
-for cmd in "serve" "check-tools" "client-config" "version" "token create" "token list" \
+for cmd in "serve" "check-tools" "client-config" "config show" "version" "token create" "token list" \
   "token revoke" "token revoke-jti" "user add" "user list" "user disable" "user enable"; do
   page=$man_dir/$(page_for "$cmd")
   [ -f "$page" ] || { fail "no page for mcpd $cmd"; continue; }
@@ -68,6 +69,7 @@ done
 for variable in MCP_REQUIRE_AUTH AUTH_ENABLED MCP_HOST PORT LOG_LEVEL LOG_FORMAT ENVIRONMENT \
   RATE_LIMIT_REQUESTS RATE_LIMIT_WINDOW RATE_LIMIT_BURST JWT_SECRET DJANGO_BASE_URL DJANGO_API_KEY DEBUG \
   MCPD_CONFIG MCPD_DATABASE_URL DATABASE_URL MCPD_TOKEN MCPD_TOKEN_PEPPER MCPD_TOKEN_PEPPER_FILE \
+  MCPD_STATE_KEY MCPD_STATE_KEY_FILE MCPD_CACHE_TTL_MS \
   STATE_DIRECTORY RUNTIME_DIRECTORY XDG_DATA_HOME NO_COLOR; do
   grep -q "^\.BR\? \(.* \)\?$variable\b" "$man_dir/mcpd.1" ||
     fail "mcpd.1: environment variable $variable is not documented"

@@ -43,10 +43,17 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
+// The schemes storage knows (storage::supported_schemes()), as the commands pass them.
+mcpd::core::SettingsOptions with_schemes() {
+  mcpd::core::SettingsOptions options;
+  options.database_schemes = {"sqlite", "postgresql", "postgres"};
+  return options;
+}
+
 Settings from_config(const json& config, const Environment& env = {}) {
   Settings s;
   mcpd::core::apply_config(s, config, "/etc/mcpd/mcpd.json");
-  mcpd::core::finish_settings(s, env);
+  mcpd::core::finish_settings(s, env, with_schemes());
   return s;
 }
 
@@ -66,7 +73,8 @@ TEST_CASE("defaults without config, environment or flags", "[core][config]") {
   CHECK(s.log_level == "info");
   CHECK(s.log_format.empty());
   CHECK(s.tools.empty());
-  CHECK(s.database.empty());  // the storage default, resolved by storage/database_url
+  CHECK(s.database == "sqlite:///home/ann/.local/share/mcpd/mcpd.db");  // the default file
+  CHECK(s.origin("database").kind == mcpd::core::Origin::Kind::defaults);
   CHECK_FALSE(s.jwt.enabled);
   CHECK(s.scratch_max_age == std::chrono::hours(24));
   CHECK(s.scratch_sweep_interval == std::chrono::hours(6));
@@ -142,7 +150,8 @@ TEST_CASE("config type errors name the file and the key", "[core][config]") {
   CHECK(err(R"({"log": {"format": "xml"}})") ==
         "config /etc/mcpd/mcpd.json: log.format: expected \"text\" or \"json\"");
   CHECK(err(R"({"database": "mysql://x"})") ==
-        "config /etc/mcpd/mcpd.json: database: expected a sqlite:// or postgresql:// URL");
+        "config /etc/mcpd/mcpd.json: database: expected a sqlite://, postgresql:// or "
+        "postgres:// URL, got 'mysql://x'");
   CHECK(err(R"({"server": {"listen": "localhost"}})") ==
         "config /etc/mcpd/mcpd.json: server.listen: expected HOST:PORT, got 'localhost'");
   CHECK(err(R"({"upstreams": {"api": {"base_url": "ftp://x"}}})") ==
@@ -281,8 +290,10 @@ TEST_CASE("invalid environment values name the variable", "[core][config]") {
           load_settings({}, {{"DEBUG", "sure"}});
         }) == "DEBUG: expected true or false, got 'sure'");
   CHECK(error_of([] {
-          load_settings({}, {{"MCPD_DATABASE_URL", "mysql://x"}});
-        }) == "MCPD_DATABASE_URL: expected a sqlite:// or postgresql:// URL");
+          load_settings({}, {{"MCPD_DATABASE_URL", "mysql://x"}}, with_schemes());
+        }) ==
+        "MCPD_DATABASE_URL: expected a sqlite://, postgresql:// or postgres:// URL, got "
+        "'mysql://x'");
   CHECK(error_of([] {
           load_settings({}, {{"DJANGO_BASE_URL", "api.example.com"}});
         }) == "DJANGO_BASE_URL: expected an http:// or https:// URL, got 'api.example.com'");
@@ -382,4 +393,268 @@ TEST_CASE("parse_listen and parse_bool", "[core][config]") {
           }).rfind("--listen: expected HOST:PORT", 0) == 0);
   CHECK(mcpd::core::parse_bool("ON", "x"));
   CHECK_FALSE(mcpd::core::parse_bool("no", "x"));
+}
+
+TEST_CASE("database: flag > MCPD_DATABASE_URL > DATABASE_URL > config > default",
+          "[core][config]") {
+  using mcpd::core::Origin;
+  const TempConfig config(R"({"database": "sqlite:///config.db"})");
+  Environment env{{"MCPD_CONFIG", config.file().string()},
+                  {"MCPD_DATABASE_URL", "sqlite:///mcpd.db"},
+                  {"DATABASE_URL", "postgresql://db/app"},
+                  {"HOME", "/home/ada"}};
+  SettingsFlags flags;
+  flags.database = "sqlite:///flag.db";
+  auto check = [&](const std::string& url, Origin::Kind kind, const std::string& source) {
+    const Settings s = mcpd::core::load_settings(flags, env, with_schemes());
+    CHECK(s.database == url);
+    CHECK(s.origin("database").kind == kind);
+    CHECK(s.origin("database").source == source);
+    return s;
+  };
+  check("sqlite:///flag.db", Origin::Kind::flag, "--database");
+  flags.database.reset();
+  check("sqlite:///mcpd.db", Origin::Kind::env, "MCPD_DATABASE_URL");
+  env["MCPD_DATABASE_URL"] = "";  // empty counts as unset
+  check("postgresql://db/app", Origin::Kind::env, "DATABASE_URL");
+  env.erase("DATABASE_URL");
+  check("sqlite:///config.db", Origin::Kind::file, config.file().string());
+  env.erase("MCPD_CONFIG");
+  CHECK(check("sqlite:///home/ada/.local/share/mcpd/mcpd.db", Origin::Kind::defaults, "")
+            .database_directory == "/home/ada/.local/share/mcpd");
+}
+
+TEST_CASE("the default database follows STATE_DIRECTORY, XDG_DATA_HOME, then HOME",
+          "[core][config]") {
+  using mcpd::core::default_database;
+  const auto state = default_database({{"STATE_DIRECTORY", "/var/lib/mcpd:/var/lib/other"},
+                                       {"XDG_DATA_HOME", "/home/ada/.data"},
+                                       {"HOME", "/home/ada"}});
+  REQUIRE(state);
+  CHECK(state->url == "sqlite:///var/lib/mcpd/mcpd.db");
+  CHECK(state->directory.empty());  // systemd creates StateDirectory
+  const auto xdg = default_database({{"XDG_DATA_HOME", "/home/ada/.data"}, {"HOME", "/x"}});
+  REQUIRE(xdg);
+  CHECK(xdg->url == "sqlite:///home/ada/.data/mcpd/mcpd.db");
+  CHECK(xdg->directory == "/home/ada/.data/mcpd");
+  // The XDG spec: relative paths are invalid.
+  const auto home = default_database({{"XDG_DATA_HOME", "relative"}, {"HOME", "/home/ada"}});
+  REQUIRE(home);
+  CHECK(home->url == "sqlite:///home/ada/.local/share/mcpd/mcpd.db");
+  CHECK_FALSE(default_database({}));
+  // Without any of them, no database is known; opening it is what fails.
+  CHECK(mcpd::core::load_settings({}, {}).database.empty());
+}
+
+TEST_CASE("database URLs are checked against the schemes storage knows, naming the origin",
+          "[core][config]") {
+  using mcpd::core::load_settings;
+  SettingsFlags flags;
+  flags.database = "mysql://u:pw@db/x";
+  CHECK(error_of([&] { load_settings(flags, {}, with_schemes()); }) ==
+        "--database: expected a sqlite://, postgresql:// or postgres:// URL, got "
+        "'mysql://u:***@db/x'");
+  CHECK(error_of([] {
+          load_settings({}, {{"DATABASE_URL", "redis://x"}}, with_schemes());
+        }).rfind("DATABASE_URL: expected", 0) == 0);
+  CHECK(load_settings({}, {{"DATABASE_URL", "postgres://db/x"}}, with_schemes()).database ==
+        "postgres://db/x");
+  // Without a scheme list (core alone), any URL passes; storage refuses it when opening.
+  CHECK(load_settings({}, {{"DATABASE_URL", "redis://x"}}).database == "redis://x");
+}
+
+TEST_CASE("default_scratch_dir follows RUNTIME_DIRECTORY, then TMPDIR", "[core][config]") {
+  using mcpd::core::default_scratch_dir;
+  const std::string uid = std::to_string(::getuid());
+  CHECK(default_scratch_dir({{"RUNTIME_DIRECTORY", "/run/mcpd:/run/other"}, {"TMPDIR", "/x"}}) ==
+        fs::path("/run/mcpd/scratch"));
+  CHECK(default_scratch_dir({{"TMPDIR", "/var/tmp"}}) == fs::path("/var/tmp/mcpd-" + uid));
+  CHECK(default_scratch_dir({}) == fs::path("/tmp/mcpd-" + uid));
+  CHECK(mcpd::core::load_settings({}, {{"TMPDIR", "/var/tmp"}}).scratch_dir ==
+        fs::path("/var/tmp/mcpd-" + uid));
+  const Settings configured = from_config(json::parse(R"({"exec": {"scratch_dir": "/srv/s"}})"),
+                                          {{"RUNTIME_DIRECTORY", "/run/mcpd"}});
+  CHECK(configured.scratch_dir == fs::path("/srv/s"));
+}
+
+TEST_CASE("the token pepper: MCPD_TOKEN_PEPPER, else MCPD_TOKEN_PEPPER_FILE", "[core][config]") {
+  using mcpd::core::load_settings;
+  const TempConfig dir("{}");
+  const fs::path file = dir.dir() / "pepper";
+  std::ofstream(file) << "from-file\n";
+  CHECK(load_settings({}, {}).token_pepper.empty());
+  const Settings direct =
+      load_settings({}, {{"MCPD_TOKEN_PEPPER", "key"}, {"MCPD_TOKEN_PEPPER_FILE", file.string()}});
+  CHECK(direct.token_pepper == "key");
+  CHECK(direct.origin("auth.token_pepper").text() == "env MCPD_TOKEN_PEPPER");
+  const Settings from_file = load_settings({}, {{"MCPD_TOKEN_PEPPER_FILE", file.string()}});
+  CHECK(from_file.token_pepper == "from-file");
+  CHECK(from_file.origin("auth.token_pepper").text() == "env MCPD_TOKEN_PEPPER_FILE");
+  CHECK_THAT(error_of([] {
+               load_settings({}, {{"MCPD_TOKEN_PEPPER_FILE", "/nonexistent/pepper"}});
+             }),
+             Catch::StartsWith("MCPD_TOKEN_PEPPER_FILE: cannot read /nonexistent/pepper"));
+  std::ofstream(file) << "\n";
+  CHECK_THAT(error_of([&] {
+               load_settings({}, {{"MCPD_TOKEN_PEPPER_FILE", file.string()}});
+             }),
+             Catch::Contains("is empty"));
+  // Admin commands resolve the pepper even when they skip the server's credentials.
+  mcpd::core::SettingsOptions admin;
+  admin.resolve_credentials = false;
+  CHECK(load_settings({}, {{"MCPD_TOKEN_PEPPER", "key"}}, admin).token_pepper == "key");
+}
+
+TEST_CASE("the state key: MCPD_STATE_KEY, else its file; at least 32 bytes", "[core][config]") {
+  using mcpd::core::load_settings;
+  const std::string key(32, 'k');
+  const TempConfig config(R"({"server": {"state_key_file": "state.key"}})");
+  const fs::path file = config.dir() / "state.key";
+  std::ofstream(file) << std::string(40, 'f') << "\n";
+
+  CHECK(load_settings({}, {}).state_key.empty());  // a random key per process
+  const Settings direct = load_settings({}, {{"MCPD_STATE_KEY", key}});
+  CHECK(direct.state_key == key);
+  CHECK(direct.origin("server.state_key").text() == "env MCPD_STATE_KEY");
+
+  const Settings via_config = load_settings({}, {{"MCPD_CONFIG", config.file().string()}});
+  CHECK(via_config.state_key_file == file);
+  CHECK(via_config.state_key == std::string(40, 'f'));  // trailing newline stripped
+  CHECK(via_config.origin("server.state_key").text() == "file " + config.file().string());
+
+  const Settings via_env = load_settings({}, {{"MCPD_STATE_KEY_FILE", file.string()}});
+  CHECK(via_env.state_key == std::string(40, 'f'));
+  CHECK(via_env.origin("server.state_key_file").text() == "env MCPD_STATE_KEY_FILE");
+  // MCPD_STATE_KEY wins over any file.
+  CHECK(load_settings({}, {{"MCPD_STATE_KEY", key}, {"MCPD_STATE_KEY_FILE", file.string()}})
+            .state_key == key);
+
+  CHECK(error_of([] {
+          load_settings({}, {{"MCPD_STATE_KEY", "short"}});
+        }) == "MCPD_STATE_KEY: the state key must be at least 32 bytes, got 5");
+  std::ofstream(file) << "too short\n";
+  CHECK(error_of([&] {
+          load_settings({}, {{"MCPD_STATE_KEY_FILE", file.string()}});
+        }) == "MCPD_STATE_KEY_FILE: the state key must be at least 32 bytes, got 9");
+  CHECK(error_of([&] {
+          load_settings({}, {{"MCPD_CONFIG", config.file().string()}});
+        }) == "config " + config.file().string() +
+                  ": server.state_key_file: the state key must be at least 32 bytes, got 9");
+  CHECK_THAT(error_of([] {
+               load_settings({}, {{"MCPD_STATE_KEY_FILE", "/nonexistent/key"}});
+             }),
+             Catch::StartsWith("MCPD_STATE_KEY_FILE: cannot read /nonexistent/key"));
+}
+
+TEST_CASE("cache TTL: MCPD_CACHE_TTL_MS over server.cache_ttl_ms over 60000", "[core][config]") {
+  using mcpd::core::load_settings;
+  CHECK(load_settings({}, {}).cache_ttl == std::chrono::milliseconds(60000));
+  CHECK(from_config(json::parse(R"({"server": {"cache_ttl_ms": 0}})")).cache_ttl.count() == 0);
+  const TempConfig config(R"({"server": {"cache_ttl_ms": 5000}})");
+  Environment env{{"MCPD_CONFIG", config.file().string()}};
+  CHECK(load_settings({}, env).cache_ttl.count() == 5000);
+  env["MCPD_CACHE_TTL_MS"] = "250";
+  const Settings s = load_settings({}, env);
+  CHECK(s.cache_ttl.count() == 250);
+  CHECK(s.origin("server.cache_ttl_ms").text() == "env MCPD_CACHE_TTL_MS");
+  CHECK(error_of([] {
+          load_settings({}, {{"MCPD_CACHE_TTL_MS", "-1"}});
+        }) == "MCPD_CACHE_TTL_MS: expected a non-negative integer, got '-1'");
+  CHECK(error_of([] { from_config(json::parse(R"({"server": {"cache_ttl_ms": -5}})")); }) ==
+        "config /etc/mcpd/mcpd.json: server.cache_ttl_ms: expected a non-negative integer");
+}
+
+TEST_CASE("every setting knows where its value came from", "[core][config]") {
+  using mcpd::core::Origin;
+  const TempConfig config(R"({"server": {"name": "shop", "listen": "0.0.0.0:9000"},
+                              "log": {"level": "error"},
+                              "upstreams": {"crm": {"base_url": "http://crm.local"}}})");
+  Environment env{{"MCPD_CONFIG", config.file().string()}, {"LOG_LEVEL", "warn"}, {"PORT", "9100"}};
+  SettingsFlags flags;
+  flags.tools = {"tools.d"};
+  flags.listen = "127.0.0.1:7000";
+  const Settings s = mcpd::core::load_settings(flags, env);
+  const std::string file = config.file().string();
+  CHECK(s.origin("server.name").text() == "file " + file);
+  CHECK(s.origin("upstreams.crm.base_url").text() == "file " + file);
+  CHECK(s.origin("upstreams.crm.timeout_ms").text() == "default");
+  CHECK(s.origin("log.level").text() == "env LOG_LEVEL");
+  CHECK(s.origin("server.listen").text() == "flag --listen");
+  CHECK(s.origin("tools").text() == "flag --tools");
+  CHECK(s.origin("config_file").text() == "env MCPD_CONFIG");
+  CHECK(s.origin("server.version").text() == "default");
+  CHECK(s.origin("log.format").kind_name() == std::string("default"));
+
+  // show_settings lists every leaf of describe(), each with its origin.
+  const auto shown = mcpd::core::show_settings(s);
+  auto find = [&](const std::string& key) {
+    for (const auto& setting : shown)
+      if (setting.key == key) return setting;
+    FAIL("no setting " << key);
+    return shown.front();
+  };
+  CHECK(find("server.name").value == "shop");
+  CHECK(find("server.name").origin.kind == Origin::Kind::file);
+  CHECK(find("log.level").value == "warn");
+  CHECK(find("server.listen").value == "127.0.0.1:7000");
+  CHECK(find("server.cache_ttl_ms").value == 60000);
+  CHECK(find("server.state_key").value.is_null());
+  CHECK(find("auth.token_pepper").value.is_null());
+  CHECK(find("tools").value == json::array({"tools.d"}));
+  CHECK(find("upstreams.crm.api_key").value.is_null());
+}
+
+TEST_CASE("describe() masks every secret and redacts the database password", "[core][config]") {
+  const TempConfig config("{}");
+  const fs::path key_file = config.dir() / "crm.key";
+  std::ofstream(key_file) << "crm-secret-key-in-a-file\n";
+  const json file = {
+      {"upstreams",
+       {{"crm", {{"base_url", "http://crm.local"}, {"api_key_file", key_file.string()}}}}}};
+  std::ofstream(config.file()) << file.dump();
+  const Settings s =
+      mcpd::core::load_settings({}, {{"MCPD_CONFIG", config.file().string()},
+                                     {"JWT_SECRET", std::string(40, 'z')},
+                                     {"MCPD_STATE_KEY", std::string(33, 'q')},
+                                     {"MCPD_TOKEN_PEPPER", "pepper-outside-the-db"},
+                                     {"MCPD_TOKEN", "mcpd_supersecrettoken"},
+                                     {"MCPD_DATABASE_URL", "postgresql://ada:dbpassw0rd@db/mcpd"}});
+  const std::string text = s.describe().dump();
+  for (const std::string& secret :
+       {std::string(40, 'z'), std::string(33, 'q'), std::string("pepper-outside-the-db"),
+        std::string("mcpd_supersecrettoken"), std::string("dbpassw0rd"),
+        std::string("crm-secret-key-in-a-file")})
+    CHECK(text.find(secret) == std::string::npos);
+  const auto d = s.describe();
+  CHECK(d["auth"]["jwt"]["secret"] == "***");
+  CHECK(d["server"]["state_key"] == "***");
+  CHECK(d["auth"]["token_pepper"] == "***");
+  CHECK(d["token"] == "***");
+  CHECK(d["upstreams"]["crm"]["api_key"] == "***");
+  CHECK(d["database"] == "postgresql://ada:***@db/mcpd");
+  CHECK(s.origin("upstreams.crm.api_key").text() == "file " + key_file.string());
+  CHECK(s.origin("auth.jwt.secret").text() == "env JWT_SECRET");
+}
+
+TEST_CASE("admin commands load settings without the server's credentials", "[core][config]") {
+  mcpd::core::SettingsOptions admin;
+  admin.resolve_credentials = false;
+  const json config = json::parse(
+      R"({"upstreams": {"crm": {"base_url": "http://crm.local", "api_key_env": "CRM_KEY"}},
+          "auth": {"jwt": {}}})");
+  const TempConfig file(config.dump());
+  const Settings s = mcpd::core::load_settings({}, {{"MCPD_CONFIG", file.file().string()}}, admin);
+  CHECK(s.upstreams.at("crm").api_key.empty());
+  CHECK(s.jwt.secret.empty());
+  // serve needs them.
+  CHECK_FALSE(error_of([&] {
+                mcpd::core::load_settings({}, {{"MCPD_CONFIG", file.file().string()}});
+              }) == "(no error)");
+}
+
+TEST_CASE("the listen address names both variables when both set it", "[core][config]") {
+  using mcpd::core::load_settings;
+  CHECK(load_settings({}, {{"MCP_HOST", "::1"}}).origin("server.listen").text() == "env MCP_HOST");
+  CHECK(load_settings({}, {{"MCP_HOST", "::1"}, {"PORT", "9"}}).origin("server.listen").text() ==
+        "env MCP_HOST, PORT");
 }

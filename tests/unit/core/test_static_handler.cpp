@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/protocol/call.hpp"
 #include "core/handlers/runner.hpp"
 #include "core/handlers/static_handler.hpp"
+#include "core/protocol/call.hpp"
 
 using namespace mcpd::core;
 using json = nlohmann::json;
@@ -23,28 +23,6 @@ class SilentChannel : public CallChannel {
   json request(const std::string&, const json&) override {
     return json{{"error", {{"code", -32601}, {"message", "no client"}}}};
   }
-};
-
-// An environment variable set for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : m_name(name) {
-    if (const char* old = std::getenv(name)) m_old = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (m_old)
-      ::setenv(m_name, m_old->c_str(), 1);
-    else
-      ::unsetenv(m_name);
-  }
-
- private:
-  const char* m_name;
-  std::optional<std::string> m_old;
 };
 
 fs::path make_temp_dir(const std::string& tag) {
@@ -146,21 +124,6 @@ TEST_CASE("HandlerRunner uses the http invoker when there is one", "[core][stati
   spec.path = "/things/";
   const json result = runner.run(spec, "/", json::object(), json{{"id", 7}}, ctx);
   CHECK(result["content"][0]["text"] == "GET /things/ 7 cid");
-}
-
-TEST_CASE("default_scratch_root follows RUNTIME_DIRECTORY, then TMPDIR", "[core][static_handler]") {
-  const std::string uid = std::to_string(::getuid());
-  {
-    ScopedEnv runtime("RUNTIME_DIRECTORY", "/run/mcpd:/run/other");
-    CHECK(default_scratch_root() == fs::path("/run/mcpd/scratch"));
-  }
-  ScopedEnv runtime("RUNTIME_DIRECTORY", nullptr);
-  {
-    ScopedEnv tmp("TMPDIR", "/var/tmp");
-    CHECK(default_scratch_root() == fs::path("/var/tmp/mcpd-" + uid));
-  }
-  ScopedEnv tmp("TMPDIR", nullptr);
-  CHECK(default_scratch_root() == fs::path("/tmp/mcpd-" + uid));
 }
 
 TEST_CASE("HandlerRunner sweeps old scratch leftovers and stops its sweeper",

@@ -87,18 +87,6 @@ TEST_CASE("hashing: SHA-256 hex, HMAC-SHA-256 with a pepper", "[core][auth]") {
   CHECK(TokenHasher{}.hash(token).find(token) == std::string::npos);
 }
 
-TEST_CASE("pepper from the environment", "[core][auth]") {
-  ::unsetenv("MCPD_TOKEN_PEPPER");
-  ::unsetenv("MCPD_TOKEN_PEPPER_FILE");
-  CHECK_FALSE(TokenHasher::from_environment().peppered());
-  ::setenv("MCPD_TOKEN_PEPPER", "key", 1);
-  CHECK(TokenHasher::from_environment().hash("x") == TokenHasher{"key"}.hash("x"));
-  ::unsetenv("MCPD_TOKEN_PEPPER");
-  ::setenv("MCPD_TOKEN_PEPPER_FILE", "/nonexistent/pepper", 1);
-  CHECK_THROWS_WITH(TokenHasher::from_environment(), Catch::Contains("MCPD_TOKEN_PEPPER_FILE"));
-  ::unsetenv("MCPD_TOKEN_PEPPER_FILE");
-}
-
 TEST_CASE("masked display and allow-lists", "[core][auth]") {
   const auto token = generate_token();
   const auto last8 = last8_of(token);

@@ -10,48 +10,6 @@
 
 using namespace mcpd::storage;
 
-TEST_CASE("database URL: flag > MCPD_DATABASE_URL > DATABASE_URL > config > default",
-          "[storage][url]") {
-  DatabaseUrlSources s;
-  s.flag = "sqlite:///flag.db";
-  s.mcpd_database_url = "sqlite:///mcpd.db";
-  s.database_url = "postgresql://db/app";
-  s.config = "sqlite:///config.db";
-  s.state_directory = "/var/lib/mcpd";
-  s.xdg_data_home = "/home/ada/.data";
-  s.home = "/home/ada";
-
-  auto check = [&](const std::string& url, const std::string& source) {
-    auto resolved = resolve_database_url(s);
-    REQUIRE(resolved);
-    CHECK(resolved->url == url);
-    CHECK(resolved->source == source);
-  };
-  check("sqlite:///flag.db", "--database");
-  s.flag = "";  // empty counts as unset
-  check("sqlite:///mcpd.db", "MCPD_DATABASE_URL");
-  s.mcpd_database_url.reset();
-  check("postgresql://db/app", "DATABASE_URL");
-  s.database_url.reset();
-  check("sqlite:///config.db", "config \"database\"");
-  s.config.reset();
-  check("sqlite:///var/lib/mcpd/mcpd.db", "default");
-  CHECK(resolve_database_url(s)->create_directory.empty());  // systemd creates StateDirectory
-  s.state_directory = "/var/lib/mcpd:/var/lib/other";
-  check("sqlite:///var/lib/mcpd/mcpd.db", "default");
-  s.state_directory.reset();
-  check("sqlite:///home/ada/.data/mcpd/mcpd.db", "default");
-  CHECK(resolve_database_url(s)->create_directory == "/home/ada/.data/mcpd");
-  s.xdg_data_home = "relative/ignored";  // the XDG spec: relative paths are invalid
-  check("sqlite:///home/ada/.local/share/mcpd/mcpd.db", "default");
-  CHECK(resolve_database_url(s)->create_directory == "/home/ada/.local/share/mcpd");
-  s.xdg_data_home.reset();
-  s.home.reset();
-  auto none = resolve_database_url(s);
-  REQUIRE_FALSE(none);
-  CHECK(none.error().failure == Failure::invalid);
-}
-
 TEST_CASE("database URL helpers", "[storage][url]") {
   CHECK(url_scheme("sqlite:///x.db") == "sqlite");
   CHECK(url_scheme("PostgreSQL://h/db") == "postgresql");
