@@ -237,7 +237,6 @@ void setup_serve(CLI::App& app, Action& action) {
 
   sub->footer(protocol_footer());
 
-  sub->callback([&action, options] { action = [options] { return run_serve(*options); }; });
   sub->callback([&action, options] {
     action = [options](const core::Environment& env) { return run_serve(*options, env); };
   });
