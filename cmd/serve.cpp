@@ -150,15 +150,17 @@ std::string protocol_footer() {
     for (const auto& v : versions) out += (out.empty() ? "" : ", ") + v;
     return out;
   };
-  return "Protocol versions, on both transports at once; each client picks its era:\n"
-         "  " + list(core::modern_protocol_versions()) +
-         ": per request (params._meta names the version), no initialize, no session;\n"
-         "    an exec tool's questions become InputRequiredResult round trips\n"
-         "    (set MCPD_STATE_KEY on every replica).\n"
-         "  " + list(core::legacy_protocol_versions()) +
-         ": negotiated by initialize (stdio, or an HTTP Mcp-Session-Id;\n"
-         "    legacy SSE for 2024-11-05).\n"
-         "See mcpd-serve(1).";
+  std::string text = "Protocol versions, on both transports at once; each client picks its era:\n";
+  text += "  " + list(core::modern_protocol_versions());
+  text +=
+      ": per request (params._meta names the version), no initialize, no session;\n"
+      "    an exec tool's questions become InputRequiredResult round trips\n"
+      "    (set MCPD_STATE_KEY on every replica).\n";
+  text += "  " + list(core::legacy_protocol_versions());
+  text +=
+      ": negotiated by initialize (stdio, or an HTTP Mcp-Session-Id;\n"
+      "    legacy SSE for 2024-11-05).\nSee mcpd-serve(1).";
+  return text;
 }
 
 int run_serve(ServeOptions& options, const core::Environment& env) {
@@ -189,8 +191,9 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
   // The protocol.
   core::Dispatcher dispatcher(catalog, runner, dispatcher_options(settings));
   if (options.http && settings.stateless && settings.state_key.empty())
-    spdlog::warn("MCPD_STATE_KEY is not set: a multi round-trip retry (requestState) is accepted "
-                 "only by the replica that asked; give every replica the same key");
+    spdlog::warn(
+        "MCPD_STATE_KEY is not set: a multi round-trip retry (requestState) is accepted "
+        "only by the replica that asked; give every replica the same key");
   if (options.http) return serve_http(settings, dispatcher, *catalog, *upstreams);
 
   // The transport: until EOF or SIGTERM/SIGINT.

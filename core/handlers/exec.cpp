@@ -206,8 +206,8 @@ class ExecCall {
   std::optional<Clock::time_point> m_exited_at;
   Ending m_ending = Ending::running;
   bool m_awaiting_input = false;  // a question is left for the client's retry
-  std::string m_message;  // the error for bad_output
-  json m_result;          // mcp: the final CallToolResult
+  std::string m_message;          // the error for bad_output
+  json m_result;                  // mcp: the final CallToolResult
 };
 
 void ExecCall::step() {

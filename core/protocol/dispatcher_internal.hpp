@@ -141,10 +141,10 @@ class SessionChannel final : public CallChannel {
   mutable std::mutex m_mutex;  // a handler may report and ask from several threads
   std::optional<double> m_last_progress;
   // Null until used, so that a call that asks nothing allocates nothing for them.
-  json m_answers;    // key -> the client's result, from the retry
-  json m_used;       // the answers handed to the handler in this run
-  json m_questions;  // key -> {"method", "params"}, not yet answered
-  json m_missing;    // capability -> {}: asked for but not declared
+  json m_answers;                      // key -> the client's result, from the retry
+  json m_used;                         // the answers handed to the handler in this run
+  json m_questions;                    // key -> {"method", "params"}, not yet answered
+  json m_missing;                      // capability -> {}: asked for but not declared
   std::map<std::string, int> m_asked;  // how often each key was asked in this run
 };
 
@@ -167,8 +167,7 @@ class InFlight {
 // and (2026-07-28) the trace context to pass on.
 // `answers`: those of a 2026-07-28 retry (retry_answers), handed to the handler.
 CallContext call_context(const Request& request, std::string name, const Identity& identity,
-                         const CancelToken& cancel, CallChannel& channel,
-                         json answers = {});
+                         const CancelToken& cancel, CallChannel& channel, json answers = {});
 
 // params._meta.progressToken when it is a string or an integer.
 std::optional<json> progress_token(const json& params);

@@ -139,17 +139,17 @@ bool is_modern(const Request& request) {
 
 CallContext call_context(const Request& request, std::string name, const Identity& identity,
                          const CancelToken& cancel, CallChannel& channel, json answers) {
-  CallContext ctx{std::move(name),
-                  identity,
-                  request.correlation_id,
-                  request_version(request),
-                  cancel,
-                  channel,
-                  {},
-                  {},
-                  request.meta ? request.meta->client_capabilities
-                               : request.session.client_capabilities(),
-                  std::move(answers)};
+  CallContext ctx{
+      std::move(name),
+      identity,
+      request.correlation_id,
+      request_version(request),
+      cancel,
+      channel,
+      {},
+      {},
+      request.meta ? request.meta->client_capabilities : request.session.client_capabilities(),
+      std::move(answers)};
   if (request.meta) {
     ctx.traceparent = request.meta->traceparent;
     ctx.tracestate = request.meta->tracestate;
@@ -299,9 +299,11 @@ std::optional<json> SessionChannel::finish(const Request& request,
 
 StateBinding state_binding(const Request& request, const StateSubject& subject) {
   const auto identity = request.session.identity();
+  // JSON, so that no user name and token name can be spliced into another pair.
   std::string principal;
   if (identity->user || identity->token_name)
-    principal = identity->user.value_or("") + "/" + identity->token_name.value_or("");
+    principal =
+        json::array({identity->user.value_or(""), identity->token_name.value_or("")}).dump();
   return StateBinding{std::move(principal), subject.method, subject.name,
                       arguments_digest(subject.arguments)};
 }
@@ -311,8 +313,8 @@ json retry_answers(const Request& request, const StateSubject& subject) {
   if (!request.meta) return answers;
   if (const auto state = request.params.find("requestState"); state != request.params.end()) {
     if (!state->is_string()) throw invalid_params("requestState must be a string");
-    auto opened = request.sealer->open(state_binding(request, subject),
-                                       state->get_ref<const std::string&>());
+    auto opened =
+        request.sealer->open(state_binding(request, subject), state->get_ref<const std::string&>());
     if (auto* error = std::get_if<RpcError>(&opened)) throw std::move(*error);
     answers = std::move(std::get<json>(opened));  // always an object
   }

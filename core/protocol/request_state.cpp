@@ -44,8 +44,7 @@ std::optional<json> parse_payload(std::string_view text) {
 
 RequestStateSealer::RequestStateSealer(std::string key, std::chrono::seconds lifetime)
     : m_key(key.empty() ? random_bytes(k_min_key_bytes) : std::move(key)), m_lifetime(lifetime) {
-  if (m_key.size() < k_min_key_bytes)
-    throw Error("the requestState key must be at least 32 bytes");
+  if (m_key.size() < k_min_key_bytes) throw Error("the requestState key must be at least 32 bytes");
 }
 
 std::string RequestStateSealer::mac(std::string_view payload) const {
@@ -62,8 +61,8 @@ std::string RequestStateSealer::seal(const StateBinding& binding, const json& an
                      {"d", binding.digest},
                      {"exp", unix_ms(now + m_lifetime)},
                      {"a", answers.is_object() ? answers : json::object()}};
-  const std::string encoded = base64url_encode(
-      payload.dump(-1, ' ', false, json::error_handler_t::replace));
+  const std::string encoded =
+      base64url_encode(payload.dump(-1, ' ', false, json::error_handler_t::replace));
   return encoded + "." + mac(encoded);
 }
 

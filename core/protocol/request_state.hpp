@@ -21,7 +21,7 @@ using json = nlohmann::json;
 
 // The request a state belongs to. A state sealed for one binding is refused for another.
 struct StateBinding {
-  std::string principal;  // "user/token", or "" for an anonymous caller
+  std::string principal;  // who the caller is (user and token), or "" when anonymous
   std::string method;     // tools/call, prompts/get, resources/read
   std::string name;       // the tool, the prompt, or the resource's URI
   std::string digest;     // arguments_digest() of the request's arguments
@@ -39,8 +39,9 @@ class RequestStateSealer {
                               std::chrono::seconds lifetime = k_default_lifetime);
 
   // "<base64url payload>.<hex HMAC>" carrying `answers` (an object: key -> result).
-  std::string seal(const StateBinding& binding, const json& answers,
-                   std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
+  std::string seal(
+      const StateBinding& binding, const json& answers,
+      std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
   // The answers sealed in `state`, or -32602 saying why the state is refused: malformed or
   // tampered, sealed by another key, expired, issued to another principal or for another request.
   std::variant<json, RpcError> open(

@@ -12,9 +12,8 @@ json modern(json params, json capabilities = json::object()) {
   return params;
 }
 
-const json k_all{{"elicitation", json::object()},
-                 {"sampling", json::object()},
-                 {"roots", json::object()}};
+const json k_all{
+    {"elicitation", json::object()}, {"sampling", json::object()}, {"roots", json::object()}};
 
 json accept(json content) {
   return {{"action", "accept"}, {"content", std::move(content)}};
@@ -37,8 +36,10 @@ const char* k_two_steps =
 const char* k_three_at_once =
     "read call\n"
     "printf '%s\\n%s\\n%s\\n' "
-    "'{\"request\":{\"id\":\"who\",\"method\":\"elicitation/create\",\"params\":{\"message\":\"?\"}}}' "
-    "'{\"request\":{\"id\":\"model\",\"method\":\"sampling/createMessage\",\"params\":{\"maxTokens\":5}}}' "
+    "'{\"request\":{\"id\":\"who\",\"method\":\"elicitation/"
+    "create\",\"params\":{\"message\":\"?\"}}}' "
+    "'{\"request\":{\"id\":\"model\",\"method\":\"sampling/"
+    "createMessage\",\"params\":{\"maxTokens\":5}}}' "
     "'{\"request\":{\"id\":\"where\",\"method\":\"roots/list\"}}'\n"
     "read x; read y; read z\n"
     "echo '{\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"three\"}]}}'\n";
@@ -54,8 +55,8 @@ const char* k_same_id_twice =
     "\"$first\" \"$second\"\n";
 
 void add_tools(Fixture& f) {
-  f.catalog->tools.push_back(make_tool("two_steps", shell_mcp(f.dir(), k_two_steps),
-                                       json{{"type", "object"}}));
+  f.catalog->tools.push_back(
+      make_tool("two_steps", shell_mcp(f.dir(), k_two_steps), json{{"type", "object"}}));
   f.catalog->tools.push_back(make_tool("three_at_once", shell_mcp(f.dir(), k_three_at_once)));
   f.catalog->tools.push_back(make_tool("same_id_twice", shell_mcp(f.dir(), k_same_id_twice)));
   f.catalog->index();
@@ -82,15 +83,16 @@ TEST_CASE("a question to a 2026-07-28 client becomes an InputRequiredResult",
   const json first = f.result(1, "tools/call", modern(call("roots"), k_all));
   INFO(first.dump());
   CHECK(first["resultType"] == "input_required");
-  CHECK(first["inputRequests"] == json{{"1", {{"method", "roots/list"}, {"params", json::object()}}}});
+  CHECK(first["inputRequests"] ==
+        json{{"1", {{"method", "roots/list"}, {"params", json::object()}}}});
   REQUIRE(first["requestState"].is_string());
   CHECK(f.outbox.with_method("roots/list").empty());  // never a live request
 
   const json roots{{"roots", json::array({{{"uri", "file:///work"}}})}};
-  const json done = f.result(
-      2, "tools/call",
-      modern(call("roots", {{"inputResponses", {{"1", roots}}}, {"requestState", first["requestState"]}}),
-             k_all));
+  const json done = f.result(2, "tools/call",
+                             modern(call("roots", {{"inputResponses", {{"1", roots}}},
+                                                   {"requestState", first["requestState"]}}),
+                                    k_all));
   INFO(done.dump());
   CHECK(done["resultType"] == "complete");
   CHECK(done["structuredContent"] == json{{"id", 1}, {"result", roots}});
@@ -109,10 +111,11 @@ TEST_CASE("multi-round questions carry the earlier answers in a new requestState
   REQUIRE(r1["resultType"] == "input_required");
   CHECK(r1["inputRequests"].contains("step1"));
 
-  const json r2 = f.result(2, "tools/call",
-                           modern(call("two_steps", {{"inputResponses", {{"step1", accept({{"name", "Ada"}})}}},
-                                                     {"requestState", r1["requestState"]}}),
-                                  k_all));
+  const json r2 =
+      f.result(2, "tools/call",
+               modern(call("two_steps", {{"inputResponses", {{"step1", accept({{"name", "Ada"}})}}},
+                                         {"requestState", r1["requestState"]}}),
+                      k_all));
   INFO(r2.dump());
   REQUIRE(r2["resultType"] == "input_required");
   CHECK(r2["inputRequests"].size() == 1);
@@ -120,10 +123,11 @@ TEST_CASE("multi-round questions carry the earlier answers in a new requestState
   CHECK(r2["requestState"] != r1["requestState"]);
 
   // Only step2 is sent now: step1 comes back from the state.
-  const json r3 = f.result(3, "tools/call",
-                           modern(call("two_steps", {{"inputResponses", {{"step2", accept({{"color", "blue"}})}}},
-                                                     {"requestState", r2["requestState"]}}),
-                                  k_all));
+  const json r3 = f.result(
+      3, "tools/call",
+      modern(call("two_steps", {{"inputResponses", {{"step2", accept({{"color", "blue"}})}}},
+                                {"requestState", r2["requestState"]}}),
+             k_all));
   INFO(r3.dump());
   REQUIRE(r3["resultType"] == "complete");
   CHECK(r3["structuredContent"]["a1"]["result"]["content"]["name"] == "Ada");
@@ -145,10 +149,11 @@ TEST_CASE("questions written together are asked together", "[core][dispatcher][m
   CHECK(r1["inputRequests"].size() == 3);
   CHECK(r1["inputRequests"]["model"]["method"] == "sampling/createMessage");
 
-  const json answers{{"who", accept({{"name", "Ada"}})},
-                     {"model", {{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "hi"}}}}},
-                     {"where", {{"roots", json::array()}}},
-                     {"unrelated", {{"ignored", true}}}};
+  const json answers{
+      {"who", accept({{"name", "Ada"}})},
+      {"model", {{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "hi"}}}}},
+      {"where", {{"roots", json::array()}}},
+      {"unrelated", {{"ignored", true}}}};
   const json done = f.result(2, "tools/call",
                              modern(call("three_at_once", {{"inputResponses", answers},
                                                            {"requestState", r1["requestState"]}}),
@@ -182,7 +187,8 @@ TEST_CASE("a key asked twice in one run names two questions", "[core][dispatcher
 TEST_CASE("a question the client did not declare it can answer is -32021",
           "[core][dispatcher][mrtr]") {
   Fixture f;
-  const json error = f.error(1, "tools/call", modern(call("roots"), {{"sampling", json::object()}}));
+  const json error =
+      f.error(1, "tools/call", modern(call("roots"), {{"sampling", json::object()}}));
   CHECK(error["code"] == -32021);
   CHECK(error["data"]["requiredCapabilities"] == json{{"roots", json::object()}});
   CHECK(f.outbox.with_method("roots/list").empty());
@@ -197,8 +203,7 @@ TEST_CASE("a missing answer is asked again", "[core][dispatcher][mrtr]") {
   CHECK(again["inputRequests"].contains("1"));
 }
 
-TEST_CASE("bad input responses and refused states change nothing",
-          "[core][dispatcher][mrtr]") {
+TEST_CASE("bad input responses and refused states change nothing", "[core][dispatcher][mrtr]") {
   Fixture f;
   add_tools(f);
   const json r1 = f.result(1, "tools/call", modern(call("two_steps"), k_all));
@@ -232,16 +237,14 @@ TEST_CASE("bad input responses and refused states change nothing",
   CHECK(starts(f) == 1);  // none of them ran the tool
 }
 
-TEST_CASE("replicas sharing a key accept each other's requestState",
-          "[core][dispatcher][mrtr]") {
+TEST_CASE("replicas sharing a key accept each other's requestState", "[core][dispatcher][mrtr]") {
   DispatcherOptions shared;
   shared.state_key = std::string(40, 's');
   Fixture a(shared), b(shared), stranger;
   const json r1 = a.result(1, "tools/call", modern(call("roots"), k_all));
-  const json retry =
-      modern(call("roots", {{"inputResponses", {{"1", {{"roots", json::array()}}}}},
-                            {"requestState", r1["requestState"]}}),
-             k_all);
+  const json retry = modern(call("roots", {{"inputResponses", {{"1", {{"roots", json::array()}}}}},
+                                           {"requestState", r1["requestState"]}}),
+                            k_all);
   CHECK(b.result(2, "tools/call", retry)["resultType"] == "complete");
   CHECK(stranger.error(2, "tools/call", retry)["code"] == -32602);
 }

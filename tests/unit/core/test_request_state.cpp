@@ -104,17 +104,16 @@ TEST_CASE("a state expires", "[core][request_state]") {
   const auto now = std::chrono::system_clock::now();
   const std::string state = sealer.seal(binding(), json::object(), now);
   CHECK(std::holds_alternative<json>(sealer.open(binding(), state, now + 59s)));
-  CHECK_THAT(refusal(sealer.open(binding(), state, now + 61s)).message,
-             Catch::Contains("expired"));
+  CHECK_THAT(refusal(sealer.open(binding(), state, now + 61s)).message, Catch::Contains("expired"));
 }
 
 TEST_CASE("keys and sizes", "[core][request_state]") {
   CHECK_THROWS_AS(RequestStateSealer(std::string(31, 'k')), mcpd::Error);
   const RequestStateSealer sealer(k_key);
-  CHECK_THAT(refusal(sealer.open(binding(), std::string(RequestStateSealer::k_max_state_bytes + 1,
-                                                        'A')))
-                 .message,
-             Catch::Contains("too large"));
+  CHECK_THAT(
+      refusal(sealer.open(binding(), std::string(RequestStateSealer::k_max_state_bytes + 1, 'A')))
+          .message,
+      Catch::Contains("too large"));
 }
 
 TEST_CASE("the arguments digest ignores key order only", "[core][request_state]") {
