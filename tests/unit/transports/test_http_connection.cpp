@@ -42,8 +42,12 @@ class Server {
       ++requests;
       m_handler(std::move(exchange), std::move(request));
     };
+    auto observer = [this](unsigned status) {
+      std::lock_guard lock(m_mutex);
+      m_statuses.push_back(status);
+    };
     m_listener = std::make_shared<Listener>(m_ioc, bind_acceptor(m_ioc, "127.0.0.1", 0), m_limits,
-                                            counted, nullptr, m_connections);
+                                            counted, observer, m_connections);
     m_listener->start();
     m_io = std::thread([this] { m_ioc.run(); });
   }
@@ -67,9 +71,17 @@ class Server {
   std::size_t connections() const { return m_connections.size(); }
   void shut_down() { m_connections.shut_down_all(); }
 
+  // The status of every response (what metrics count), in order.
+  std::vector<unsigned> statuses() const {
+    std::lock_guard lock(m_mutex);
+    return m_statuses;
+  }
+
   std::atomic<int> requests{0};
 
  private:
+  mutable std::mutex m_mutex;
+  std::vector<unsigned> m_statuses;
   boost::asio::io_context m_ioc;
   ConnectionLimits m_limits;
   Handler m_handler;
@@ -234,15 +246,18 @@ TEST_CASE("connection: an idle keep-alive connection is closed after the idle ti
   CHECK(client.closed_silently());
 }
 
-TEST_CASE("connection: a client that closes mid-body is dropped and never handled",
+TEST_CASE("connection: a client that closes mid-request is dropped, not answered",
           "[transports][http]") {
   Server server;
   auto client = server.client();
-  REQUIRE(client.write(post_head(100) + "{\"jsonrpc\":"));
+  SECTION("mid-body") { REQUIRE(client.write(post_head(100) + "{\"jsonrpc\":")); }
+  SECTION("mid-header") { REQUIRE(client.write("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")); }
   auto empty = server.when_empty();
   client.close();
   CHECK(ready(empty));
   CHECK(server.requests == 0);
+  // Nobody to answer: no 400 is sent, or counted as an error.
+  CHECK(server.statuses().empty());
 }
 
 TEST_CASE("connection: malformed requests get 400, unknown Expect 417", "[transports][http]") {
