@@ -406,3 +406,39 @@ TEST_CASE("connection: shutting down closes idle connections and lets an exchang
   CHECK(received->find("Connection: close") != std::string::npos);
   CHECK(received->find("late") != std::string::npos);
 }
+
+TEST_CASE("connection: a client that does not read its stream is dropped",
+          "[transports][http]") {
+  ConnectionLimits limits;
+  SECTION("when the queue passes its bound") {
+    limits.max_queued_bytes = 64 * 1024;
+    limits.write_timeout = 600s;  // only the queue bound can end it
+  }
+  SECTION("when a write makes no progress in time") {
+    limits.max_queued_bytes = std::size_t(1) << 40;
+    limits.write_timeout = 200ms;
+  }
+  std::promise<void> closed;
+  std::promise<std::shared_ptr<Exchange>> opened;
+  Server server(limits, [&](std::shared_ptr<Exchange> exchange, std::shared_ptr<IncomingRequest>) {
+    Response head;
+    head.content_type = "text/event-stream";
+    exchange->on_closed([&closed] { closed.set_value(); });
+    if (exchange->begin_stream(std::move(head))) opened.set_value(exchange);
+  });
+  auto client = server.client();
+  client.send(Client::request(bhttp::verb::get, "/stream"));
+  auto opened_future = opened.get_future();
+  REQUIRE(opened_future.wait_for(k_wait) == std::future_status::ready);
+  const auto exchange = opened_future.get();
+
+  // Far more than the socket buffers hold; the client reads none of it.
+  const std::string event = sse_event({}, std::string(64 * 1024, 'x'));
+  auto closed_future = closed.get_future();
+  for (int i = 0; i < 2048 && !exchange->closed(); ++i) {
+    exchange->send(event);
+    if (i % 64 == 63 && closed_future.wait_for(0s) == std::future_status::ready) break;
+  }
+  CHECK(closed_future.wait_for(k_wait) == std::future_status::ready);
+  CHECK(exchange->closed());
+}
