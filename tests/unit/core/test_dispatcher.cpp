@@ -115,7 +115,8 @@ TEST_CASE("batches answer with an array of replies", "[core][dispatcher]") {
   }
 }
 
-TEST_CASE("batches are served only in sessions of 2025-03-26 and 2024-11-05", "[core][dispatcher]") {
+TEST_CASE("batches are served only in sessions of 2025-03-26 and 2024-11-05",
+          "[core][dispatcher]") {
   const json batch = json::array({make_request(1, "ping"), make_request(2, "ping")});
   const auto refused = [](const json& answer, const std::string& message) {
     REQUIRE(answer.is_object());
@@ -139,9 +140,9 @@ TEST_CASE("batches are served only in sessions of 2025-03-26 and 2024-11-05", "[
       refused(f.reply(batch),
               "invalid request: batches are not supported by protocol version " + version);
       // A batch of notifications is refused too: they are not run.
-      refused(f.reply(json::array({make_notification("notifications/cancelled",
-                                                     {{"requestId", 9}})})),
-              "invalid request: batches are not supported by protocol version " + version);
+      refused(
+          f.reply(json::array({make_notification("notifications/cancelled", {{"requestId", 9}})})),
+          "invalid request: batches are not supported by protocol version " + version);
     }
   }
   SECTION("before initialize") {
@@ -155,8 +156,9 @@ TEST_CASE("batches are served only in sessions of 2025-03-26 and 2024-11-05", "[
     CHECK(f.reply(batch).is_array());
     Fixture g;
     g.session.assume_initialized("2025-06-18");
-    refused(g.reply(batch), "invalid request: batches are not supported by protocol version "
-                            "2025-06-18");
+    refused(g.reply(batch),
+            "invalid request: batches are not supported by protocol version "
+            "2025-06-18");
   }
 }
 

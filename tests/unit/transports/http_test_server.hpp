@@ -110,8 +110,8 @@ class TestServer {
   explicit TestServer(ServerOptions options = {})
       : m_settings(http_settings(options)),
         m_sessions(session_options(options, *fixture.dispatcher), nullptr),
-        m_ctx{m_settings, *fixture.dispatcher, nullptr, m_readiness,
-              m_sessions, m_auth,               m_workers, m_auxiliary} {
+        m_ctx{m_settings, *fixture.dispatcher, nullptr,    m_readiness, m_sessions,
+              m_auth,     m_workers,           m_auxiliary} {
     fixture.dispatcher->set_observer(calls);
     // Sends progress (its stream turns to SSE), then runs until cancelled.
     fixture.catalog->tools.push_back(
@@ -152,13 +152,12 @@ class TestServer {
 
   // initialize + notifications/initialized on `client`; the new session's id.
   std::string open_session(Client& client, const std::string& version = "2025-11-25") {
-    const auto reply = client.exchange(
-        bhttp::verb::post, "/mcp", post_headers(),
-        rpc(0, "initialize",
-            {{"protocolVersion", version},
-             {"capabilities", nlohmann::json::object()},
-             {"clientInfo", {{"name", "test"}, {"version", "1"}}}})
-            .dump());
+    const auto reply = client.exchange(bhttp::verb::post, "/mcp", post_headers(),
+                                       rpc(0, "initialize",
+                                           {{"protocolVersion", version},
+                                            {"capabilities", nlohmann::json::object()},
+                                            {"clientInfo", {{"name", "test"}, {"version", "1"}}}})
+                                           .dump());
     INFO(reply.body());
     REQUIRE(reply.result_int() == 200);
     const std::string id(reply["Mcp-Session-Id"]);

@@ -24,7 +24,8 @@ namespace {
 using Handler = std::function<void(std::shared_ptr<Exchange>, std::shared_ptr<IncomingRequest>)>;
 
 // Answers 200 with "<METHOD> <target> <body size>" as text.
-void echo(const std::shared_ptr<Exchange>& exchange, const std::shared_ptr<IncomingRequest>& request) {
+void echo(const std::shared_ptr<Exchange>& exchange,
+          const std::shared_ptr<IncomingRequest>& request) {
   Response response;
   response.content_type = "text/plain";
   response.body = std::string(request->message.method_string()) + " " +
@@ -118,8 +119,8 @@ TEST_CASE("connection: several requests on one keep-alive connection", "[transpo
 TEST_CASE("connection: pipelined requests are answered in order", "[transports][http]") {
   Server server;
   auto client = server.client();
-  REQUIRE(client.write("GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + post_head(5) +
-                       "hello" + "GET /third HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  REQUIRE(client.write("GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + post_head(5) + "hello" +
+                       "GET /third HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   CHECK(client.read().body() == "GET /first 0");
   CHECK(client.read().body() == "POST /mcp 5");
   CHECK(client.read().body() == "GET /third 0");
@@ -250,8 +251,12 @@ TEST_CASE("connection: a client that closes mid-request is dropped, not answered
           "[transports][http]") {
   Server server;
   auto client = server.client();
-  SECTION("mid-body") { REQUIRE(client.write(post_head(100) + "{\"jsonrpc\":")); }
-  SECTION("mid-header") { REQUIRE(client.write("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")); }
+  SECTION("mid-body") {
+    REQUIRE(client.write(post_head(100) + "{\"jsonrpc\":"));
+  }
+  SECTION("mid-header") {
+    REQUIRE(client.write("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  }
   auto empty = server.when_empty();
   client.close();
   CHECK(ready(empty));
@@ -343,19 +348,19 @@ TEST_CASE("connection: a stream is chunked, carries heartbeats, then the connect
   std::mutex mutex;
   std::shared_ptr<Exchange> stream;
   std::promise<void> opened;
-  Server server(limits, [&](std::shared_ptr<Exchange> exchange,
-                            std::shared_ptr<IncomingRequest> request) {
-    if (request->message.target() != "/stream") return echo(exchange, request);
-    Response head;
-    head.content_type = "text/event-stream";
-    if (!exchange->begin_stream(std::move(head))) return;
-    exchange->send(sse_event("1", "{\"n\":1}"));
-    {
-      std::lock_guard lock(mutex);
-      stream = exchange;
-    }
-    opened.set_value();
-  });
+  Server server(limits,
+                [&](std::shared_ptr<Exchange> exchange, std::shared_ptr<IncomingRequest> request) {
+                  if (request->message.target() != "/stream") return echo(exchange, request);
+                  Response head;
+                  head.content_type = "text/event-stream";
+                  if (!exchange->begin_stream(std::move(head))) return;
+                  exchange->send(sse_event("1", "{\"n\":1}"));
+                  {
+                    std::lock_guard lock(mutex);
+                    stream = exchange;
+                  }
+                  opened.set_value();
+                });
   auto client = server.client();
   client.send(Client::request(bhttp::verb::get, "/stream"));
   const auto& head = client.read_head();
@@ -383,10 +388,11 @@ TEST_CASE("connection: a stream is chunked, carries heartbeats, then the connect
 TEST_CASE("connection: shutting down closes idle connections and lets an exchange finish",
           "[transports][http]") {
   std::promise<std::shared_ptr<Exchange>> held;
-  Server server({}, [&](std::shared_ptr<Exchange> exchange, std::shared_ptr<IncomingRequest> request) {
-    if (request->message.target() == "/slow") return held.set_value(exchange);
-    echo(exchange, request);
-  });
+  Server server({},
+                [&](std::shared_ptr<Exchange> exchange, std::shared_ptr<IncomingRequest> request) {
+                  if (request->message.target() == "/slow") return held.set_value(exchange);
+                  echo(exchange, request);
+                });
   auto idle = server.client();
   CHECK(idle.exchange(bhttp::verb::get, "/").result_int() == 200);
   auto busy = server.client();
@@ -407,8 +413,7 @@ TEST_CASE("connection: shutting down closes idle connections and lets an exchang
   CHECK(received->find("late") != std::string::npos);
 }
 
-TEST_CASE("connection: a client that does not read its stream is dropped",
-          "[transports][http]") {
+TEST_CASE("connection: a client that does not read its stream is dropped", "[transports][http]") {
   ConnectionLimits limits;
   SECTION("when the queue passes its bound") {
     limits.max_queued_bytes = 64 * 1024;

@@ -450,13 +450,13 @@ TEST_CASE("headers that contradict the body are a HeaderMismatch", "[transports]
 
 TEST_CASE("a batch holding a 2026 request is modern; the dispatcher decides on batches",
           "[transports][http][modern]") {
-  const json modern = json::array({json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}},
-                                   modern_request("tools/list")});
+  const json modern = json::array(
+      {json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}, modern_request("tools/list")});
   const auto decision = decide_era(modern, lookup({}));
   CHECK(decision.era == Era::modern);
   CHECK_FALSE(decision.refusal);
-  const auto legacy =
-      decide_era(json::array({json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}}), lookup({}));
+  const auto legacy = decide_era(
+      json::array({json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}}), lookup({}));
   CHECK(legacy.era == Era::legacy);
   CHECK_FALSE(legacy.refusal);
 }

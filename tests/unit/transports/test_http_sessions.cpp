@@ -74,7 +74,8 @@ TEST_CASE("sessions: create and find by id and owner", "[transports][http][sessi
 TEST_CASE("sessions: ids are unique", "[transports][http][sessions]") {
   SessionRegistry registry(options_with(1000), nullptr);
   std::set<std::string> ids;
-  for (int i = 0; i < 500; ++i) ids.insert(registry.create(HttpSession::Kind::streamable, "", {})->id());
+  for (int i = 0; i < 500; ++i)
+    ids.insert(registry.create(HttpSession::Kind::streamable, "", {})->id());
   CHECK(ids.size() == 500);
 }
 
@@ -83,7 +84,8 @@ TEST_CASE("sessions: the limit refuses new sessions until one ends",
   core::Metrics metrics;
   SessionRegistry registry(options_with(3), &metrics);
   std::vector<std::shared_ptr<HttpSession>> sessions;
-  for (int i = 0; i < 3; ++i) sessions.push_back(registry.create(HttpSession::Kind::streamable, "", {}));
+  for (int i = 0; i < 3; ++i)
+    sessions.push_back(registry.create(HttpSession::Kind::streamable, "", {}));
   for (const auto& session : sessions) REQUIRE(session);
   CHECK(active_sessions(metrics) == 3);
   CHECK_FALSE(registry.create(HttpSession::Kind::streamable, "", {}));
@@ -165,8 +167,7 @@ TEST_CASE("sessions: a session with an open GET stream is not idle",
 
 TEST_CASE("sessions: one GET stream per session", "[transports][http][sessions]") {
   Exchanges exchanges;
-  auto session =
-      HttpSession::create(HttpSession::Kind::streamable, "id", "", {}, options_with());
+  auto session = HttpSession::create(HttpSession::Kind::streamable, "id", "", {}, options_with());
   CHECK(session->open_standalone(exchanges.make(), "2025-11-25"));
   CHECK_FALSE(session->open_standalone(exchanges.make(), "2025-11-25"));  // 409
   // A stream id the session never issued cannot be resumed; the standalone one can be reopened
@@ -208,7 +209,8 @@ TEST_CASE("sessions: ending a session cancels its calls", "[transports][http][se
 
 TEST_CASE("sessions: shutdown cancels stateless calls too", "[transports][http][sessions]") {
   SessionRegistry registry(options_with(), nullptr);
-  auto stateless = HttpSession::create(HttpSession::Kind::stateless, {}, {}, {}, registry.options());
+  auto stateless =
+      HttpSession::create(HttpSession::Kind::stateless, {}, {}, {}, registry.options());
   registry.track_ephemeral(stateless);
   const auto token = stateless->core().begin_request("x");
   REQUIRE(token);

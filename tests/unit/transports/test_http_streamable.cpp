@@ -34,13 +34,12 @@ TEST_CASE("streamable: initialize opens a session named by Mcp-Session-Id",
           "[transports][http][streamable]") {
   TestServer server;
   auto client = server.client();
-  const auto reply = client.exchange(
-      bhttp::verb::post, "/mcp", post_headers(),
-      rpc(1, "initialize",
-          {{"protocolVersion", "2025-11-25"},
-           {"capabilities", json::object()},
-           {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
-          .dump());
+  const auto reply = client.exchange(bhttp::verb::post, "/mcp", post_headers(),
+                                     rpc(1, "initialize",
+                                         {{"protocolVersion", "2025-11-25"},
+                                          {"capabilities", json::object()},
+                                          {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
+                                         .dump());
   REQUIRE(reply.result_int() == 200);
   CHECK(content_type(reply) == "application/json");
   const std::string id(reply["Mcp-Session-Id"]);
@@ -51,13 +50,12 @@ TEST_CASE("streamable: initialize opens a session named by Mcp-Session-Id",
   CHECK(server.sessions().find(id, ""));
 
   SECTION("a second initialize on the session is refused") {
-    const auto again = client.exchange(
-        bhttp::verb::post, "/mcp", post_headers(id),
-        rpc(2, "initialize",
-            {{"protocolVersion", "2025-11-25"},
-             {"capabilities", json::object()},
-             {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
-            .dump());
+    const auto again = client.exchange(bhttp::verb::post, "/mcp", post_headers(id),
+                                       rpc(2, "initialize",
+                                           {{"protocolVersion", "2025-11-25"},
+                                            {"capabilities", json::object()},
+                                            {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
+                                           .dump());
     CHECK(again.result_int() == 400);
     CHECK(server.sessions().size() == 1);
   }
@@ -111,8 +109,8 @@ TEST_CASE("streamable: a call that sends progress is answered as an SSE stream",
   CHECK(last["id"] == "c1");
   CHECK(last["result"]["content"][0]["text"] == "done");
   // The stream ended with the result: the connection carries on.
-  const auto ping = client.exchange(bhttp::verb::post, "/mcp", post_headers(session),
-                                    rpc(8, "ping").dump());
+  const auto ping =
+      client.exchange(bhttp::verb::post, "/mcp", post_headers(session), rpc(8, "ping").dump());
   CHECK(ping.result_int() == 200);
 }
 
@@ -121,9 +119,9 @@ TEST_CASE("streamable: notifications and responses get 202 with no body",
   TestServer server;
   auto client = server.client();
   const auto session = server.open_session(client);
-  const auto notified = client.exchange(
-      bhttp::verb::post, "/mcp", post_headers(session),
-      notification("notifications/cancelled", {{"requestId", 99}}).dump());
+  const auto notified =
+      client.exchange(bhttp::verb::post, "/mcp", post_headers(session),
+                      notification("notifications/cancelled", {{"requestId", 99}}).dump());
   CHECK(notified.result_int() == 202);
   CHECK(notified.body().empty());
   const auto answered =
@@ -148,9 +146,9 @@ TEST_CASE("streamable: requests need a known session", "[transports][http][strea
                                        post_headers(std::string(64, 'a')), rpc(1, "ping").dump());
     CHECK(reply.result_int() == 404);
     CHECK(body_json(reply)["error"]["code"] == -32001);
-    const auto get =
-        client.exchange(bhttp::verb::get, "/mcp",
-                        {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", std::string(64, 'a')}});
+    const auto get = client.exchange(
+        bhttp::verb::get, "/mcp",
+        {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", std::string(64, 'a')}});
     CHECK(get.result_int() == 404);
   }
   SECTION("DELETE ends the session; it is then unknown") {
@@ -158,11 +156,10 @@ TEST_CASE("streamable: requests need a known session", "[transports][http][strea
         client.exchange(bhttp::verb::delete_, "/mcp", {{"Mcp-Session-Id", session}});
     CHECK(deleted.result_int() == 200);
     CHECK(server.sessions().size() == 0);
-    const auto after = client.exchange(bhttp::verb::post, "/mcp", post_headers(session),
-                                       rpc(2, "ping").dump());
+    const auto after =
+        client.exchange(bhttp::verb::post, "/mcp", post_headers(session), rpc(2, "ping").dump());
     CHECK(after.result_int() == 404);
-    const auto again =
-        client.exchange(bhttp::verb::delete_, "/mcp", {{"Mcp-Session-Id", session}});
+    const auto again = client.exchange(bhttp::verb::delete_, "/mcp", {{"Mcp-Session-Id", session}});
     CHECK(again.result_int() == 404);
   }
 }
@@ -172,19 +169,19 @@ TEST_CASE("streamable: media types are negotiated", "[transports][http][streamab
   auto client = server.client();
   const auto session = server.open_session(client);
   SECTION("the client must accept JSON and SSE: 406") {
-    const auto reply = client.exchange(
-        bhttp::verb::post, "/mcp",
-        {{"Accept", "application/json"}, {"Content-Type", "application/json"},
-         {"Mcp-Session-Id", session}},
-        rpc(1, "ping").dump());
+    const auto reply = client.exchange(bhttp::verb::post, "/mcp",
+                                       {{"Accept", "application/json"},
+                                        {"Content-Type", "application/json"},
+                                        {"Mcp-Session-Id", session}},
+                                       rpc(1, "ping").dump());
     CHECK(reply.result_int() == 406);
   }
   SECTION("the body must be JSON: 415") {
-    const auto reply = client.exchange(
-        bhttp::verb::post, "/mcp",
-        {{"Accept", "application/json, text/event-stream"}, {"Content-Type", "text/plain"},
-         {"Mcp-Session-Id", session}},
-        rpc(1, "ping").dump());
+    const auto reply = client.exchange(bhttp::verb::post, "/mcp",
+                                       {{"Accept", "application/json, text/event-stream"},
+                                        {"Content-Type", "text/plain"},
+                                        {"Mcp-Session-Id", session}},
+                                       rpc(1, "ping").dump());
     CHECK(reply.result_int() == 415);
   }
   SECTION("unparsable JSON: 400 with -32700") {
@@ -219,8 +216,8 @@ TEST_CASE("streamable: the session's GET stream", "[transports][http][streamable
   const auto second = client.exchange(bhttp::verb::get, "/mcp", get_headers);
   CHECK(second.result_int() == 409);
   // Without text/event-stream in Accept: 406.
-  const auto json_only = client.exchange(bhttp::verb::get, "/mcp",
-                                         {{"Accept", "application/json"}, {"Mcp-Session-Id", session}});
+  const auto json_only = client.exchange(
+      bhttp::verb::get, "/mcp", {{"Accept", "application/json"}, {"Mcp-Session-Id", session}});
   CHECK(json_only.result_int() == 406);
 
   // Unrelated messages go on it.
@@ -232,8 +229,8 @@ TEST_CASE("streamable: the session's GET stream", "[transports][http][streamable
   }));
 
   // DELETE ends the stream.
-  CHECK(client.exchange(bhttp::verb::delete_, "/mcp", {{"Mcp-Session-Id", session}})
-            .result_int() == 200);
+  CHECK(client.exchange(bhttp::verb::delete_, "/mcp", {{"Mcp-Session-Id", session}}).result_int() ==
+        200);
   CHECK(stream.read_body_to_end());
 }
 
@@ -253,8 +250,10 @@ TEST_CASE("streamable: a call's messages go on its own stream, unrelated ones on
   CHECK(sse_messages(reply.body()).front()["method"] == "notifications/progress");
 
   // Anything routed to the GET stream so far precedes this marker.
-  server.sessions().find(session, "")->core().notify("notifications/resources/list_changed",
-                                                     json::object());
+  server.sessions()
+      .find(session, "")
+      ->core()
+      .notify("notifications/resources/list_changed", json::object());
   REQUIRE(stream.read_body_until([](const std::string& body) {
     return body.find("notifications/resources/list_changed") != std::string::npos;
   }));
@@ -272,11 +271,13 @@ TEST_CASE("streamable: DELETE cancels the session's calls and answers their requ
                               call(1, "slow_progress", json::object(), "p").dump()));
   const auto& head = caller.read_head();
   REQUIRE(head.result_int() == 200);
-  REQUIRE(caller.read_body_until(
-      [](const std::string& body) { return body.find("notifications/progress") != std::string::npos; }));
+  REQUIRE(caller.read_body_until([](const std::string& body) {
+    return body.find("notifications/progress") != std::string::npos;
+  }));
 
-  CHECK(control.exchange(bhttp::verb::delete_, "/mcp", {{"Mcp-Session-Id", session}})
-            .result_int() == 200);
+  CHECK(
+      control.exchange(bhttp::verb::delete_, "/mcp", {{"Mcp-Session-Id", session}}).result_int() ==
+      200);
   CHECK(server.calls->wait_for("slow_progress") == true);
   // The open stream ends (the cancelled call has no result to send).
   CHECK(caller.read_body_to_end());
@@ -289,13 +290,12 @@ TEST_CASE("streamable: a new session beyond max_sessions gets 503",
   auto client = server.client();
   const auto first = server.open_session(client);
   server.open_session(client);
-  const auto refused = client.exchange(
-      bhttp::verb::post, "/mcp", post_headers(),
-      rpc(1, "initialize",
-          {{"protocolVersion", "2025-11-25"},
-           {"capabilities", json::object()},
-           {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
-          .dump());
+  const auto refused = client.exchange(bhttp::verb::post, "/mcp", post_headers(),
+                                       rpc(1, "initialize",
+                                           {{"protocolVersion", "2025-11-25"},
+                                            {"capabilities", json::object()},
+                                            {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
+                                           .dump());
   CHECK(refused.result_int() == 503);
   CHECK(refused["Mcp-Session-Id"].empty());
   // Deleting one makes room.
@@ -311,8 +311,8 @@ TEST_CASE("streamable: a plain JSON call whose client goes away is cancelled",
   auto setup = server.client();
   const auto session = server.open_session(setup);
   auto client = server.client();
-  client.send(Client::request(bhttp::verb::post, "/mcp", post_headers(session),
-                              call(1, "sleeper").dump()));
+  client.send(
+      Client::request(bhttp::verb::post, "/mcp", post_headers(session), call(1, "sleeper").dump()));
   client.close();
   // The sleeper runs for 60 s unless cancelled; cancelled calls end as errors.
   CHECK(server.calls->wait_for("sleeper") == true);
@@ -391,7 +391,8 @@ TEST_CASE("batches: served for 2025-03-26 sessions, refused with 400 otherwise",
   }
   SECTION("a 2025-11-25 session, whatever the header says") {
     const auto session = server.open_session(client, "2025-11-25");
-    for (const auto& version : {std::optional<std::string>(), std::optional<std::string>("2025-03-26")}) {
+    for (const auto& version :
+         {std::optional<std::string>(), std::optional<std::string>("2025-03-26")}) {
       const auto reply =
           client.exchange(bhttp::verb::post, "/mcp", post_headers(session, version), batch.dump());
       CHECK(reply.result_int() == 400);
@@ -406,13 +407,13 @@ TEST_CASE("batches: served for 2025-03-26 sessions, refused with 400 otherwise",
     CHECK(notes.result_int() == 400);
   }
   SECTION("initialize in a batch") {
-    const auto reply = client.exchange(
-        bhttp::verb::post, "/mcp", post_headers(),
-        json::array({rpc(1, "initialize",
-                         {{"protocolVersion", "2025-03-26"},
-                          {"capabilities", json::object()},
-                          {"clientInfo", {{"name", "t"}, {"version", "1"}}}})})
-            .dump());
+    const auto reply =
+        client.exchange(bhttp::verb::post, "/mcp", post_headers(),
+                        json::array({rpc(1, "initialize",
+                                         {{"protocolVersion", "2025-03-26"},
+                                          {"capabilities", json::object()},
+                                          {"clientInfo", {{"name", "t"}, {"version", "1"}}}})})
+                            .dump());
     CHECK(reply.result_int() == 400);
     CHECK(body_json(reply)["error"]["code"] == -32600);
     CHECK(reply["Mcp-Session-Id"].empty());
@@ -424,11 +425,10 @@ TEST_CASE("batches: a batch holding a 2026-07-28 request is refused with 400",
           "[transports][http][streamable][batch][modern]") {
   TestServer server;
   auto client = server.client();
-  const json modern =
-      rpc(1, "tools/list",
-          {{"_meta",
-            {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
-             {"io.modelcontextprotocol/clientCapabilities", json::object()}}}});
+  const json modern = rpc(1, "tools/list",
+                          {{"_meta",
+                            {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                             {"io.modelcontextprotocol/clientCapabilities", json::object()}}}});
   const auto reply = client.exchange(bhttp::verb::post, "/mcp", post_headers(),
                                      json::array({rpc(2, "ping"), modern}).dump());
   CHECK(reply.result_int() == 400);
@@ -443,14 +443,14 @@ TEST_CASE("batches: stateless requests follow their MCP-Protocol-Version",
   TestServer server({.stateless = true});
   auto client = server.client();
   const json batch = json::array({rpc(1, "ping"), rpc(2, "ping")});
-  const auto old = client.exchange(bhttp::verb::post, "/mcp", post_headers({}, "2025-03-26"),
-                                   batch.dump());
+  const auto old =
+      client.exchange(bhttp::verb::post, "/mcp", post_headers({}, "2025-03-26"), batch.dump());
   CHECK(old.result_int() == 200);
   CHECK(body_json(old).size() == 2);
   const auto absent = client.exchange(bhttp::verb::post, "/mcp", post_headers(), batch.dump());
   CHECK(absent.result_int() == 200);  // 2025-03-26 is assumed
-  const auto current = client.exchange(bhttp::verb::post, "/mcp", post_headers({}, "2025-06-18"),
-                                       batch.dump());
+  const auto current =
+      client.exchange(bhttp::verb::post, "/mcp", post_headers({}, "2025-06-18"), batch.dump());
   CHECK(current.result_int() == 400);
   CHECK(body_json(current)["error"]["code"] == -32600);
 }
@@ -473,28 +473,29 @@ TEST_CASE("legacy SSE: the endpoint event, 202 for posts, answers on the stream"
 
   auto client = server.client();
   const Headers json_type{{"Content-Type", "application/json"}};
-  const auto posted = client.exchange(
-      bhttp::verb::post, endpoint, json_type,
-      rpc(1, "initialize",
-          {{"protocolVersion", "2024-11-05"},
-           {"capabilities", json::object()},
-           {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
-          .dump());
+  const auto posted = client.exchange(bhttp::verb::post, endpoint, json_type,
+                                      rpc(1, "initialize",
+                                          {{"protocolVersion", "2024-11-05"},
+                                           {"capabilities", json::object()},
+                                           {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
+                                          .dump());
   CHECK(posted.result_int() == 202);
   CHECK(stream.read_body_until([](const std::string& body) {
     return body.find("\"protocolVersion\":\"2024-11-05\"") != std::string::npos;
   }));
   // A batch in a 2024-11-05 session: each reply its own event.
-  CHECK(client.exchange(bhttp::verb::post, endpoint, json_type,
-                        json::array({rpc("a", "ping"), rpc("b", "ping")}).dump())
+  CHECK(client
+            .exchange(bhttp::verb::post, endpoint, json_type,
+                      json::array({rpc("a", "ping"), rpc("b", "ping")}).dump())
             .result_int() == 202);
   CHECK(stream.read_body_until([](const std::string& body) {
     return body.find("\"id\":\"a\"") != std::string::npos &&
            body.find("\"id\":\"b\"") != std::string::npos;
   }));
   // An unknown session: 404.
-  CHECK(client.exchange(bhttp::verb::post, "/messages?session_id=" + std::string(64, 'b'),
-                        json_type, rpc(2, "ping").dump())
+  CHECK(client
+            .exchange(bhttp::verb::post, "/messages?session_id=" + std::string(64, 'b'), json_type,
+                      rpc(2, "ping").dump())
             .result_int() == 404);
   // The session lives as long as its stream.
   stream.close();
@@ -502,8 +503,8 @@ TEST_CASE("legacy SSE: the endpoint event, 202 for posts, answers on the stream"
   auto closed = server.when_no_connections();
   REQUIRE(closed.wait_for(k_wait) == std::future_status::ready);
   auto late = server.client();
-  CHECK(late.exchange(bhttp::verb::post, endpoint, json_type, rpc(3, "ping").dump())
-            .result_int() == 404);
+  CHECK(late.exchange(bhttp::verb::post, endpoint, json_type, rpc(3, "ping").dump()).result_int() ==
+        404);
   server.sessions().sweep();
   CHECK(server.sessions().size() == 0);
 }

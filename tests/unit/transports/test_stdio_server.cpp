@@ -258,8 +258,8 @@ TEST_CASE("bad input gets JSON-RPC errors and serving continues", "[transports][
 }
 
 TEST_CASE("batches are served only after a 2025-03-26 or older initialize", "[transports][stdio]") {
-  const json batch = json::array(
-      {mcpd::core::make_request(1, "ping"), mcpd::core::make_request(2, "ping")});
+  const json batch =
+      json::array({mcpd::core::make_request(1, "ping"), mcpd::core::make_request(2, "ping")});
   SECTION("before initialize, and in a 2025-06-18 session: one -32600") {
     Harness h;
     h.send(batch);
