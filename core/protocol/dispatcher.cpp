@@ -237,6 +237,26 @@ std::optional<std::string> lifecycle_refusal(const std::string& method, bool in_
   return std::nullopt;
 }
 
+// JSON-RPC batches belong to MCP 2024-11-05 and 2025-03-26; 2025-06-18 removed them. This is
+// the one rule, for every transport: a batch is judged by the version it is spoken in, which
+// is the session's negotiated one, or the per-request claim of any element (a 2026-07-28
+// request carries one). Before initialize there is no version: initialize itself may not be
+// batched and nothing but ping may precede it, so such a batch is refused too.
+std::optional<std::string> batch_refusal(const json& batch, const Session& session) {
+  const auto refused = [](std::string_view version) {
+    return "invalid request: batches are not supported by protocol version " +
+           detail::clip(version, 32);
+  };
+  for (const auto& element : batch)
+    if (const auto claimed = modern_version_of(element))
+      return refused(claimed->empty() ? k_first_modern_version : *claimed);
+  if (!session.initialized())
+    return std::string("invalid request: batches are not supported before initialize");
+  const std::string version = session.protocol_version();
+  if (version.empty() || version >= "2025-06-18") return refused(version);
+  return std::nullopt;
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(std::shared_ptr<const Catalog> catalog,
@@ -259,9 +279,9 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
     return make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"));
   if (!message.is_array()) return handle_one(message, session, correlation_id, false);
 
-  // Batches are JSON-RPC 2.0 and MCP 2025-03-26; 2025-06-18 dropped them, but answering one
-  // is harmless and keeps older clients working, so they are accepted whatever the version.
   if (message.empty()) return make_error(nullptr, invalid_request("invalid request: empty batch"));
+  if (auto refusal = batch_refusal(message, session))
+    return make_error(nullptr, invalid_request(std::move(*refusal)));
   json replies = json::array();
   for (const auto& element : message)
     if (auto reply = handle_one(element, session, correlation_id, true))
@@ -325,9 +345,6 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
   // session's lifecycle, version and log level do not apply.
   std::optional<RequestMeta> meta;
   if (modern_version_of(message)) {
-    if (in_batch)
-      return make_error(envelope.id, invalid_request("invalid request: a batch may not contain "
-                                                     "requests of protocol revision 2026-07-28"));
     auto read = read_request_meta(*envelope.params);
     if (const auto* error = std::get_if<RpcError>(&read)) return make_error(envelope.id, *error);
     meta = std::move(std::get<RequestMeta>(read));

@@ -56,8 +56,10 @@ class Dispatcher {
              DispatcherOptions options = {});
 
   // Handles one parsed message. Returns the reply (a response, or an array for a batch), or
-  // nothing for notifications and client responses. `correlation_id` is the transport's
-  // (e.g. X-Correlation-ID); when empty, each call gets a fresh random one.
+  // nothing for notifications and client responses. A batch is served only in a session that
+  // negotiated 2025-03-26 or 2024-11-05 (2025-06-18 removed batches); any other batch, and an
+  // empty one, gets one -32600 error with id null instead of an array. `correlation_id` is the
+  // transport's (e.g. X-Correlation-ID); when empty, each call gets a fresh random one.
   std::optional<json> handle(const json& message, Session& session,
                              const std::string& correlation_id = {});
   // The one parse of a message's text, for every transport: anything nested deeper than

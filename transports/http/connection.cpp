@@ -33,6 +33,13 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The client closed the connection, before or in the middle of a request: nobody is left to
+// answer (a 400 would only be counted as an error).
+bool client_left(error_code ec) {
+  return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+         ec == net::error::eof || ec == net::error::connection_reset;
+}
+
 }  // namespace
 
 // --- IncomingRequest ---
@@ -254,8 +261,7 @@ void Connection::on_header(error_code ec) {
   if (m_state == State::closed) return;
   if (ec == http::error::header_limit) return reject(431, "request header too large");
   if (ec == http::error::body_limit) return reject(413, "request body too large");
-  if (ec == http::error::end_of_stream || ec == net::error::eof)
-    return close("client closed the connection");
+  if (client_left(ec)) return close("client closed the connection");
   if (ec == net::error::operation_aborted) return close("header timeout");
   if (ec) return reject(400, "malformed HTTP request");
 
@@ -283,8 +289,7 @@ void Connection::on_request(error_code ec) {
   if (m_state == State::closed) return;
   m_read_timer.cancel();
   if (ec == http::error::body_limit) return reject(413, "request body too large");
-  if (ec == http::error::end_of_stream || ec == net::error::eof)
-    return close("client closed the connection");
+  if (client_left(ec)) return close("client closed the connection");
   if (ec == net::error::operation_aborted) return close("body timeout");
   if (ec) return reject(400, "malformed HTTP request");
 

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/protocol/rpc.hpp"
+#include "transports/http/modern_policy.hpp"
 #include "transports/http/server_context.hpp"
 
 namespace mcpd::transports::http {
@@ -16,6 +17,11 @@ bool has_error(const json& reply) {
 }
 
 }  // namespace
+
+unsigned reply_status(const json& body, const json& reply, bool modern) {
+  if (body.is_array() && reply.is_object() && reply.contains("error")) return 400;
+  return modern ? modern_reply_status(reply) : 200;
+}
 
 std::optional<json> dispatch_message(ServerContext& ctx, const json& body, core::Session& session,
                                      const std::string& correlation_id) {

@@ -264,14 +264,9 @@ std::optional<std::string> claimed_version(const json& message) {
 
 EraDecision decide_era(const json& body, const HeaderLookup& headers) {
   if (body.is_array()) {
-    for (const auto& element : body)
-      if (has_claim(element))
-        return {Era::legacy,
-                Refusal{400, core::rpc_code::k_invalid_request,
-                        "Invalid Request: batches must not contain requests of protocol "
-                        "2026-07-28 or later",
-                        nullptr}};
-    return {Era::legacy, std::nullopt};
+    // Served without a session like its elements; the dispatcher refuses the batch (-32600).
+    const bool claimed = std::any_of(body.begin(), body.end(), has_claim);
+    return {claimed ? Era::modern : Era::legacy, std::nullopt};
   }
   if (!body.is_object()) return {Era::legacy, std::nullopt};
   const auto method = body.find("method");

@@ -53,8 +53,9 @@ struct EraDecision {
 // envelope is refused with -32602, never served as legacy); `initialize` without a claim is
 // legacy; a modern MCP-Protocol-Version header on a request without the claim is a -32602,
 // on `initialize` a -32020; a notification with a modern header is modern; a batch holding a
-// claim is refused (-32600); the MCP-Protocol-Version and Mcp-Method headers, when present,
-// must agree with the body (-32020). `body` is parsed JSON-RPC (an object or an array).
+// claim is modern (the dispatcher refuses it: 2026-07-28 has no batches); the MCP-Protocol-Version
+// and Mcp-Method headers, when present, must agree with the body (-32020). `body` is parsed
+// JSON-RPC (an object or an array).
 EraDecision decide_era(const json& body, const HeaderLookup& headers);
 
 // The request's envelope problems: `io.modelcontextprotocol/protocolVersion` (a string) and

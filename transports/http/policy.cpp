@@ -457,10 +457,6 @@ bool supported_protocol_version(std::string_view version) {
   return std::find(versions.begin(), versions.end(), version) != versions.end();
 }
 
-bool batches_allowed(std::string_view protocol_version) {
-  return protocol_version < "2025-06-18";
-}
-
 // --- credentials ---
 
 Bearer parse_bearer(const std::optional<std::string_view>& authorization) {

@@ -130,8 +130,6 @@ bool is_json_content_type(std::string_view content_type);
 bool supported_protocol_version(std::string_view version);
 // The MCP-Protocol-Version a request without the header is assumed to use (spec: 2025-03-26).
 inline constexpr std::string_view k_default_protocol_version = "2025-03-26";
-// JSON-RPC batches were removed in 2025-06-18.
-bool batches_allowed(std::string_view protocol_version);
 
 // --- credentials ---
 

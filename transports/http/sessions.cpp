@@ -332,14 +332,13 @@ void SessionRegistry::remove(const std::string& id) {
   if (m_metrics) m_metrics->add_active_sessions(-1);
 }
 
-void SessionRegistry::sweep() {
+void SessionRegistry::sweep(HttpSession::Clock::time_point now) {
   std::vector<std::shared_ptr<HttpSession>> sessions;
   {
     std::lock_guard lock(m_mutex);
     sessions.reserve(m_sessions.size());
     for (const auto& [id, session] : m_sessions) sessions.push_back(session);
   }
-  const auto now = HttpSession::Clock::now();
   for (const auto& session : sessions) {
     if (session->sweep(now) || session->ended()) {
       spdlog::debug("session {}… ended", session->id().substr(0, 8));

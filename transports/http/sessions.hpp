@@ -119,8 +119,8 @@ class SessionRegistry {
   // The live session `id` owned by `owner`, else nullptr.
   std::shared_ptr<HttpSession> find(const std::string& id, const std::string& owner);
   void remove(const std::string& id);
-  // Ends idle sessions and expires detached streams.
-  void sweep();
+  // Ends idle sessions and expires detached streams, as of `now`.
+  void sweep(HttpSession::Clock::time_point now = HttpSession::Clock::now());
   void close_idle_streams();
   void end_all();
   std::size_t size() const;

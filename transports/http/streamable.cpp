@@ -46,7 +46,9 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
               const std::string& protocol_version, const std::string& correlation_id,
               bool modern = false) {
   if (kind.requests == 0 && kind.invalid == 0) {
-    (void)dispatch_message(ctx, body, session->core(), correlation_id);
+    // Nothing to answer, unless the dispatcher refused the message as a whole (a batch).
+    if (auto refusal = dispatch_message(ctx, body, session->core(), correlation_id))
+      return exchange->respond(json_response(reply_status(body, *refusal, modern), *refusal));
     Response accepted;
     accepted.status = 202;
     exchange->respond(std::move(accepted));
@@ -65,7 +67,7 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
       session->keep_open(stream);  // a subscriptions/listen: answered when it ends
       return;
     }
-    const unsigned status = modern && reply ? modern_reply_status(*reply) : 200;
+    const unsigned status = reply ? reply_status(body, *reply, modern) : 200;
     stream->finish(std::move(reply), status);
     session->release(stream);
   };
@@ -92,7 +94,7 @@ void initialize(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, C
   auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
   Response response;
   if (reply) {
-    response = json_response(200, *reply);
+    response = json_response(reply_status(body, *reply, false), *reply);
   } else {
     response.status = 202;
   }
@@ -115,11 +117,6 @@ void post_stateless(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
   if (!kind.initialize && !modern) session->core().assume_initialized(protocol_version);
   if (kind.requests > 0) ctx.sessions.track_ephemeral(session);
   dispatch(ctx, session, exchange, std::move(body), kind, protocol_version, correlation_id, modern);
-}
-
-Response batch_refused(const std::string& version) {
-  return jsonrpc_error(400, core::rpc_code::k_invalid_request,
-                       "Invalid Request: batches are not supported by protocol version " + version);
 }
 
 // A POST body the transport accepts: negotiated media types, parsable JSON within the depth
@@ -155,11 +152,6 @@ std::optional<Message> read_message(ServerContext& ctx, const std::shared_ptr<Ex
   const BodyKind& kind = message.kind;
   if ((kind.batch && message.body.empty()) || (!kind.batch && kind.invalid > 0)) {
     exchange->respond(jsonrpc_error(400, core::rpc_code::k_invalid_request, "Invalid Request"));
-    return std::nullopt;
-  }
-  if (kind.initialize && kind.batch && message.body.size() > 1) {
-    exchange->respond(jsonrpc_error(400, core::rpc_code::k_invalid_request,
-                                    "Invalid Request: Only one initialization request is allowed"));
     return std::nullopt;
   }
   return message;
@@ -239,7 +231,6 @@ void post(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
 
   if (ctx.settings.stateless) {
     const std::string version = message->version.value_or(std::string(k_default_protocol_version));
-    if (kind.batch && !batches_allowed(version)) return exchange->respond(batch_refused(version));
     post_stateless(ctx, exchange, std::move(caller), std::move(message->body), kind, version,
                    correlation_id);
     return;
@@ -268,10 +259,9 @@ void post(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
     return;
   }
   // Streams follow what the client negotiated (priming events from 2025-11-25 on), even when
-  // a request's header names an older version; batches follow the header, as the spec says.
+  // a request's header names an older version; so do batches (the dispatcher decides).
   const std::string negotiated = session->core().protocol_version();
   const std::string version = message->version.value_or(negotiated);
-  if (kind.batch && !batches_allowed(version)) return exchange->respond(batch_refused(version));
   session->touch();
   // Every request is authenticated; the latest identity applies (allow-list changes).
   if (ctx.auth.required()) session->core().set_identity(std::move(caller.identity));

@@ -80,7 +80,7 @@ TEST_CASE("parameters of the wrong shape get -32602", "[core][dispatcher]") {
 
 TEST_CASE("batches answer with an array of replies", "[core][dispatcher]") {
   Fixture f;
-  f.initialize();
+  f.initialize("2025-03-26");
   const json batch =
       json::array({make_request(1, "ping"), make_notification("notifications/x"),
                    make_request("two", "tools/list"), json(1), make_request(3, "no/such/method")});
@@ -112,6 +112,53 @@ TEST_CASE("batches answer with an array of replies", "[core][dispatcher]") {
         f.session);
     REQUIRE(text);
     CHECK(text->size() == 2);
+  }
+}
+
+TEST_CASE("batches are served only in sessions of 2025-03-26 and 2024-11-05",
+          "[core][dispatcher]") {
+  const json batch = json::array({make_request(1, "ping"), make_request(2, "ping")});
+  const auto refused = [](const json& answer, const std::string& message) {
+    REQUIRE(answer.is_object());
+    CHECK(answer["id"].is_null());
+    CHECK(answer["error"]["code"] == -32600);
+    CHECK(answer["error"]["message"] == message);
+  };
+  SECTION("older sessions") {
+    for (const std::string version : {"2024-11-05", "2025-03-26"}) {
+      Fixture f;
+      f.initialize(version);
+      const json answer = f.reply(batch);
+      REQUIRE(answer.is_array());
+      CHECK(answer.size() == 2);
+    }
+  }
+  SECTION("sessions from 2025-06-18 on") {
+    for (const std::string version : {"2025-06-18", "2025-11-25"}) {
+      Fixture f;
+      f.initialize(version);
+      refused(f.reply(batch),
+              "invalid request: batches are not supported by protocol version " + version);
+      // A batch of notifications is refused too: they are not run.
+      refused(
+          f.reply(json::array({make_notification("notifications/cancelled", {{"requestId", 9}})})),
+          "invalid request: batches are not supported by protocol version " + version);
+    }
+  }
+  SECTION("before initialize") {
+    Fixture f;
+    refused(f.reply(batch), "invalid request: batches are not supported before initialize");
+    CHECK_FALSE(f.session.initialized());
+  }
+  SECTION("a stateless session follows the version it assumes") {
+    Fixture f;
+    f.session.assume_initialized("2025-03-26");
+    CHECK(f.reply(batch).is_array());
+    Fixture g;
+    g.session.assume_initialized("2025-06-18");
+    refused(g.reply(batch),
+            "invalid request: batches are not supported by protocol version "
+            "2025-06-18");
   }
 }
 
@@ -228,7 +275,7 @@ TEST_CASE("initialize is refused twice, in a batch, or without a version", "[cor
                          {"capabilities", json::object()},
                          {"clientInfo", {{"name", "c"}, {"version", "1"}}}};
   const json batch = f.reply(json::array({make_request(2, "initialize", init_params)}));
-  CHECK(batch[0]["error"]["code"] == -32600);
+  CHECK(batch["error"]["code"] == -32600);
   CHECK_FALSE(f.session.initialized());
 
   f.result(3, "initialize", init_params);

@@ -172,9 +172,18 @@ TEST_CASE("every message sent during a request names that request", "[core][disp
 
 TEST_CASE("a 2026-07-28 request may not be part of a batch", "[core][dispatcher][modern]") {
   Fixture f;
-  const json replies = f.reply(json::array({make_request(1, "tools/list", modern())}));
-  REQUIRE(replies.is_array());
-  CHECK(replies[0]["error"]["code"] == -32600);
+  const json refusal = f.reply(json::array({make_request(1, "tools/list", modern())}));
+  REQUIRE(refusal.is_object());
+  CHECK(refusal["id"].is_null());
+  CHECK(refusal["error"]["code"] == -32600);
+  CHECK(refusal["error"]["message"] ==
+        "invalid request: batches are not supported by protocol version 2026-07-28");
+  // Not even within a session that may batch: the whole batch is refused, nothing runs.
+  f.initialize("2025-03-26");
+  const json mixed =
+      f.reply(json::array({make_request(2, "ping"), make_request(3, "tools/list", modern())}));
+  REQUIRE(mixed.is_object());
+  CHECK(mixed["error"]["code"] == -32600);
 }
 
 TEST_CASE("a W3C traceparent becomes the request's correlation id", "[core][dispatcher][modern]") {

@@ -235,10 +235,6 @@ TEST_CASE("protocol versions", "[transports][http]") {
   CHECK_FALSE(supported_protocol_version("2099-01-01"));
   CHECK_FALSE(supported_protocol_version(""));
   CHECK(k_default_protocol_version == "2025-03-26");
-  CHECK(batches_allowed("2025-03-26"));
-  CHECK(batches_allowed("2024-11-05"));
-  CHECK_FALSE(batches_allowed("2025-06-18"));
-  CHECK_FALSE(batches_allowed("2025-11-25"));
 }
 
 TEST_CASE("bearer credentials", "[transports][http]") {
@@ -452,15 +448,17 @@ TEST_CASE("headers that contradict the body are a HeaderMismatch", "[transports]
   CHECK(refusal->code == -32020);
 }
 
-TEST_CASE("batches must not hold 2026 requests", "[transports][http][modern]") {
-  const json batch = json::array({modern_request("tools/list")});
-  const auto refusal = decide_era(batch, lookup({})).refusal;
-  REQUIRE(refusal);
-  CHECK(refusal->code == -32600);
-  CHECK(refusal->status == 400);
-  CHECK_FALSE(
-      decide_era(json::array({json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}}), lookup({}))
-          .refusal);
+TEST_CASE("a batch holding a 2026 request is modern; the dispatcher decides on batches",
+          "[transports][http][modern]") {
+  const json modern = json::array(
+      {json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}, modern_request("tools/list")});
+  const auto decision = decide_era(modern, lookup({}));
+  CHECK(decision.era == Era::modern);
+  CHECK_FALSE(decision.refusal);
+  const auto legacy = decide_era(
+      json::array({json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}}), lookup({}));
+  CHECK(legacy.era == Era::legacy);
+  CHECK_FALSE(legacy.refusal);
 }
 
 TEST_CASE("2026 notifications follow their claim or their header", "[transports][http][modern]") {

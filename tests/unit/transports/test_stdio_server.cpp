@@ -257,6 +257,36 @@ TEST_CASE("bad input gets JSON-RPC errors and serving continues", "[transports][
   CHECK(pong["result"] == json::object());
 }
 
+TEST_CASE("batches are served only after a 2025-03-26 or older initialize", "[transports][stdio]") {
+  const json batch =
+      json::array({mcpd::core::make_request(1, "ping"), mcpd::core::make_request(2, "ping")});
+  SECTION("before initialize, and in a 2025-06-18 session: one -32600") {
+    Harness h;
+    h.send(batch);
+    json refused = h.next();
+    CHECK(refused["id"].is_null());
+    CHECK(refused["error"]["code"] == -32600);
+    h.initialize();  // 2025-06-18
+    h.send(batch);
+    refused = h.next();
+    REQUIRE(refused.is_object());
+    CHECK(refused["error"]["message"] ==
+          "invalid request: batches are not supported by protocol version 2025-06-18");
+  }
+  SECTION("in a 2025-03-26 session: an array of replies") {
+    Harness h;
+    h.request(0, "initialize",
+              {{"protocolVersion", "2025-03-26"},
+               {"capabilities", json::object()},
+               {"clientInfo", {{"name", "test"}, {"version", "1"}}}});
+    REQUIRE(h.next()["result"]["protocolVersion"] == "2025-03-26");
+    h.send(batch);
+    const json replies = h.next();
+    REQUIRE(replies.is_array());
+    CHECK(replies.size() == 2);
+  }
+}
+
 TEST_CASE("oversized lines are refused and skipped to the newline", "[transports][stdio]") {
   StdioOptions options;
   options.max_line_bytes = 1000;
