@@ -211,7 +211,9 @@ TEST_CASE("the call is one JSON line on stdin", "[core][exec]") {
   CHECK(call["context"] == json{{"user", "ann@example.com"},
                                 {"token", "laptop"},
                                 {"correlation_id", "corr-42"},
-                                {"protocol_version", "2025-06-18"}});
+                                {"protocol_version", "2025-06-18"},
+                                {"client_capabilities", json::object()},
+                                {"input_responses", json::object()}});
 
   Harness anonymous;
   auto plain = anonymous.run(shell("cat", Output::json));
