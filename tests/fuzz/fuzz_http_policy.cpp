@@ -9,7 +9,7 @@
 // Invariants: the counts of classify() add up to the body's elements; a refusal is a 4xx; a
 // normalized origin normalizes to itself; an accepted Host is lower-case; valid correlation
 // and plausible session ids are 1..128 visible ASCII characters; a present bearer token is
-// non-empty; a decoded header value holds no control characters other than HTAB.
+// non-empty; a decoded header value is UTF-8, and a plain one is the value itself.
 
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/util/utf8.hpp"
 #include "transports/http/modern_policy.hpp"
 #include "transports/http/policy.hpp"
 
@@ -102,7 +103,7 @@ std::optional<json> parse_body(std::string_view body) {
         throw TooDeep{};
       return true;
     });
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {  // as Dispatcher::parse: parse_error, number overflow
   } catch (const TooDeep&) {
   }
   return std::nullopt;
@@ -171,9 +172,12 @@ void headers_and_target(const Request& request) {
     check(!session->empty() && session->size() <= 128 && visible_ascii(*session),
           "plausible session ids are visible ASCII");
   for (const auto& [name, value] : request.headers) {
-    if (const auto decoded = decode_header_value(value))
-      for (const char c : *decoded)
-        check(c == '\t' || static_cast<unsigned char>(c) >= 0x20, "decoded values hold no controls");
+    const auto decoded = decode_header_value(value);
+    if (!decoded) continue;
+    // Base64 carries any UTF-8 (controls too: it mirrors JSON strings); plain values are
+    // visible ASCII or HTAB, and stay as they are.
+    check(mcpd::core::valid_utf8(*decoded), "decoded values are UTF-8");
+    if (value.substr(0, 9) != "=?base64?") check(*decoded == value, "plain values stay as they are");
   }
 }
 
