@@ -25,8 +25,10 @@ constexpr std::size_t k_min_secret_bytes = 32;
 constexpr int k_min_rsa_bits = 2048;
 constexpr std::size_t k_max_subject_length = 256;
 constexpr std::size_t k_max_jti_length = 256;
-// exp beyond this is treated as this (year 9999): keeps the conversion to seconds defined.
-constexpr double k_max_time = 253402300799.0;
+// exp beyond this is treated as this (2200-01-01): keeps the conversion to seconds defined,
+// and that of expires_at to system_clock's nanoseconds too (they end in 2262; the
+// authenticator caches a JWT until its expiry).
+constexpr double k_max_time = 7258118400.0;
 
 JwtResult refuse(Refusal failure, std::string detail) {
   JwtResult result;

@@ -110,7 +110,8 @@ class ConfigReader {
   void object(const json& value, const std::string& key,
               std::initializer_list<const char*> allowed) const {
     if (!value.is_object()) fail(key.empty() ? "(top level)" : key, "expected an object");
-    for (const auto& [name, member] : value.items()) {
+    for (const auto& item : value.items()) {
+      const std::string& name = item.key();  // a named variable: lambdas may capture it
       const bool known =
           std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; });
       if (!known) fail(join(key, name), "unknown key");

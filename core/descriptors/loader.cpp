@@ -163,6 +163,10 @@ void load_file(const std::string& file, const LoadOptions& options, Catalog& cat
     diagnostics.push_back(Diagnostic{Severity::error, SourceLocation{file, at.line, at.column},
                                      "invalid JSON: " + parse_error_text(e.what()), "json-syntax"});
     return;
+  } catch (const json::out_of_range& e) {  // a number no double holds (1e400): no position
+    diagnostics.push_back(Diagnostic{Severity::error, SourceLocation{file, 0, 0},
+                                     "invalid JSON: " + parse_error_text(e.what()), "json-syntax"});
+    return;
   }
   JsonLocator locator(text);
   fs::path base_dir = fs::absolute(fs::path(file)).lexically_normal().parent_path();

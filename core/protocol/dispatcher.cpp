@@ -304,7 +304,8 @@ Dispatcher::Parsed Dispatcher::parse(std::string_view text) const {
                           return true;
                         }),
             nullptr};
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number no double holds (1e400)
     spdlog::debug("unparsable message: {}", e.what());
     return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
   } catch (const TooDeep&) {

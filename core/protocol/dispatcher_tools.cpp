@@ -139,15 +139,15 @@ Result tools_call(const Request& request) {
         call_context(request, tool.name, *identity, in_flight.token(), channel, answers);
     result = request.runner.run(tool.handler, tool.base_dir, arguments,
                                 placeholder_values(tool, arguments), ctx);
-    // A cancelled call asks nothing: it is reported below, and gets no reply.
+    // A cancelled call asks nothing more; it is still counted below (as an error).
     if (!in_flight.token().cancelled()) {
       if (auto asking = channel.finish(request, subject)) {
         spdlog::info("tools/call {} needs input from the client ({} question(s))", tool.name,
                      (*asking)["inputRequests"].size());
         return asking;
       }
+      result = check_result(tool, std::move(result));
     }
-    result = check_result(tool, std::move(result));
   }
 
   const bool cancelled = in_flight.token().cancelled();

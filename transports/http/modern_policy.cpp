@@ -307,7 +307,9 @@ std::optional<Refusal> check_version(const std::string& claimed,
 
 std::optional<Refusal> check_standard_headers(const json& message, const HeaderLookup& headers) {
   if (!message.is_object() || !message.contains("id")) return std::nullopt;
-  const std::string& method = message["method"].get_ref<const std::string&>();
+  const auto method_field = message.find("method");  // not a request without a string method
+  if (method_field == message.end() || !method_field->is_string()) return std::nullopt;
+  const std::string& method = method_field->get_ref<const std::string&>();
   if (!header(headers, "MCP-Protocol-Version"))
     return header_mismatch("the required MCP-Protocol-Version header is absent", "(missing)",
                            method);

@@ -69,7 +69,8 @@ std::optional<Refusal> check_version(const std::string& claimed,
 
 // The standard request headers of a modern request: MCP-Protocol-Version and Mcp-Method
 // present, and Mcp-Name on tools/call, prompts/get and resources/read (Base64 sentinel
-// decoded) equal to params.name / params.uri. -32020 otherwise. Notifications pass.
+// decoded) equal to params.name / params.uri. -32020 otherwise. Notifications, and anything
+// else that is not a request (no string method), pass.
 std::optional<Refusal> check_standard_headers(const json& message, const HeaderLookup& headers);
 
 // An `x-mcp-header` annotation of a tool's inputSchema: header Mcp-Param-{name} mirrors the

@@ -441,6 +441,14 @@ TEST_CASE("deeply nested descriptors are refused", "[core][descriptors]") {
   CHECK(summary(result) == std::vector<std::string>{"1:1 error json-syntax"});
 }
 
+TEST_CASE("a number no double holds is a syntax error", "[core][descriptors]") {
+  TempDir dir;
+  auto result = load_descriptors({dir.write("huge.json", R"({"tools": [{"name": "t", "x": 1e400}]})")});
+  REQUIRE(result.diagnostics.size() == 1);
+  CHECK(result.diagnostics[0].rule == "json-syntax");
+  CHECK(result.diagnostics[0].severity == Severity::error);
+}
+
 TEST_CASE("non-JSON bytes in a descriptor are a syntax error", "[core][descriptors]") {
   TempDir dir;
   auto result =

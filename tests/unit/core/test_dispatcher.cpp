@@ -14,6 +14,18 @@ TEST_CASE("malformed JSON is a parse error with id null", "[core][dispatcher]") 
   CHECK((*answer)["result"] == json::object());
 }
 
+TEST_CASE("a number no double holds is a parse error, not an exception", "[core][dispatcher]") {
+  // nlohmann throws out_of_range (not parse_error) for these (found by tests/fuzz).
+  Fixture f;
+  for (const char* text : {R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":1e400}})",
+                           "[-1E99999]", "888888E80000"}) {
+    const auto parsed = f.dispatcher->parse(text);
+    CHECK_FALSE(parsed.message);
+    CHECK(parsed.refusal["error"]["code"] == -32700);
+    CHECK(parsed.refusal["id"].is_null());
+  }
+}
+
 TEST_CASE("invalid requests get -32600", "[core][dispatcher]") {
   Fixture f;
   f.initialize();

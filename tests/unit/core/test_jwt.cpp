@@ -285,6 +285,19 @@ TEST_CASE("exp is required and strict", "[core][jwt][time]") {
   CHECK(verifier.verify(test::hs256_jwt(claims({{"exp", 1e300}}))).ok());
 }
 
+TEST_CASE("a far exp fits the system clock", "[core][jwt][time]") {
+  // Nanoseconds since 1970 end in 2262: a later exp, made a system_clock time point (as the
+  // authenticator's cache does), overflowed (found by tests/fuzz/fuzz_jwt_token).
+  const auto verifier = hs256();
+  for (const double exp : {17672256600.0, 253402300799.0, 1e300}) {
+    const auto result = verifier.verify(test::hs256_jwt(claims({{"exp", exp}})));
+    REQUIRE(result.ok());
+    CHECK(result.claims.expires_at.time_since_epoch().count() <= 9'000'000'000);
+    const SystemClock::time_point until = result.claims.expires_at;
+    CHECK(until > SystemClock::time_point{std::chrono::seconds{k_now}});
+  }
+}
+
 TEST_CASE("nbf and iat get 60 seconds of leeway, no more", "[core][jwt][time]") {
   const auto verifier = hs256();
   CHECK(verifier.verify(test::hs256_jwt(claims({{"nbf", k_now + 59}}))).ok());

@@ -514,6 +514,16 @@ TEST_CASE("the standard headers of a 2026 request", "[transports][http][modern]"
       lookup({{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/list"}})));
 }
 
+TEST_CASE("what is not a request passes the standard header checks", "[transports][http][modern]") {
+  // A response, or an id without a string method (found by tests/fuzz/fuzz_http_policy):
+  // not a request, so there is nothing to compare the headers with.
+  const auto none = lookup({});
+  CHECK_FALSE(check_standard_headers(
+      json::parse(R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}})"), none));
+  CHECK_FALSE(check_standard_headers(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", 7}}, none));
+  CHECK_FALSE(check_standard_headers(json::array({modern_request("tools/list")}), none));
+}
+
 TEST_CASE("header values are decoded, and refused when unsafe", "[transports][http][modern]") {
   CHECK(decode_header_value("us-west1") == "us-west1");
   CHECK(decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=") ==
