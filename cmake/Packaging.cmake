@@ -4,7 +4,9 @@
 # Configuration files go to /etc whatever the prefix (MCPD_SYSCONFDIR), where the systemd unit
 # expects them.
 #
-# Package contents: /usr/bin/mcpd; man pages (gzip -9n, reproducible); the systemd units;
+# Package contents: /usr/bin/mcpd; the PostgreSQL module, <libdir>/mcpd/mcpd-postgres.so
+# (storage/CMakeLists.txt; dpkg-shlibdeps reads it too, so Depends names libpqxx); man pages
+# (gzip -9n, reproducible); the systemd units;
 # /etc/mcpd/mcpd.json and /etc/default/mcpd (conffiles); /etc/mcpd/tools.d/; bash completion;
 # the descriptor JSON Schema; examples and the nginx site under
 # /usr/share/doc/mcpd; Debian copyright and changelog; maintainer scripts that create the

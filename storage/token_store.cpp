@@ -3,7 +3,7 @@
 #include <string_view>
 
 #include "storage/database_url.hpp"
-#include "storage/postgres/postgres_store.hpp"
+#include "storage/postgres_module_loader.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace mcpd::storage {
@@ -17,11 +17,12 @@ struct Backend {
   Opener open;
 };
 
-// ccache-style backend table: scheme -> factory.
+// ccache-style backend table: scheme -> factory. PostgreSQL lives in a module loaded on first
+// use (postgres_module_loader.hpp), so SQLite users never map libpq.
 constexpr Backend k_backends[] = {
     {"sqlite", open_sqlite_store},
-    {"postgresql", open_postgres_store},
-    {"postgres", open_postgres_store},
+    {"postgresql", open_postgres_module_store},
+    {"postgres", open_postgres_module_store},
 };
 
 }  // namespace

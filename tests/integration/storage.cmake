@@ -1,4 +1,5 @@
-# Storage: the TokenStore contract suite on both backends, a throw-away PostgreSQL server as a
+# Storage: the TokenStore contract suite on both backends (PostgreSQL through the module
+# mcpd-postgres.so, loaded as mcpd loads it), a throw-away PostgreSQL server as a
 # CTest fixture, the admin CLI (user/token) driven through the real binary, and a lookup
 # benchmark (built on request: `ninja bench_token_lookup`; not a test).
 
@@ -45,6 +46,16 @@ foreach(script cli_users cli_tokens cli_concurrent)
     ENVIRONMENT "MCPD_TEST_PG_URL_FILE=${MCPD_PG_URL_FILE}"
     TIMEOUT 300 LABELS "storage;postgres")
 endforeach()
+
+# --- PostgreSQL as a module: what mcpd links and maps, and a missing, broken or foreign module ---
+# A stand-in for a module of another build (another build id).
+add_library(storage_foreign_module MODULE ${MCPD_STORAGE_SCRIPTS}/foreign_module.cpp)
+set_target_properties(storage_foreign_module PROPERTIES PREFIX "" CXX_VISIBILITY_PRESET hidden)
+add_test(NAME storage_postgres_module
+         COMMAND bash ${MCPD_STORAGE_SCRIPTS}/postgres_module.sh ${MCPD_BINARY}
+                 $<TARGET_FILE:mcpd_postgres> $<TARGET_FILE:storage_foreign_module>
+                 ${MCPD_POSTGRES_MODULE_RELATIVE_DIR})
+set_tests_properties(storage_postgres_module PROPERTIES TIMEOUT 300 LABELS "storage;postgres")
 
 # --- lookup benchmark (not part of ctest) ---
 add_executable(bench_token_lookup EXCLUDE_FROM_ALL ${PROJECT_SOURCE_DIR}/tests/bench/token_lookup.cpp)

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The Debian package as a new user meets it: `cpack -G DEB` in the build directory (the very
 # binary the other tests exercise; a release build is packaged the same way), then
-#   - the contents (dpkg-deb -c): binary, every man page gzipped, units, conffiles, completion;
-#   - the control data: Depends computed by dpkg-shlibdeps plus adduser, conffiles, scripts;
+#   - the contents (dpkg-deb -c): binary, the PostgreSQL module, every man page gzipped, units,
+#     conffiles, completion;
+#   - the control data: Depends computed by dpkg-shlibdeps (libpqxx through the module) plus
+#     adduser, conffiles, scripts;
 #   - lintian: no errors (warnings are printed);
 #   - a real dpkg install into a scratch root (dpkg --root --unpack: files and conffiles are
 #     registered in the scratch dpkg database, as "newconffile" until configured; maintainer
 #     scripts are only syntax-checked, as they would create a user on this machine); in a
-#     `dpkg-deb -x` root the installed binary runs `version`, the shipped config and example
-#     tools work, the man pages render, and the units pass `systemd-analyze verify`.
+#     `dpkg-deb -x` root the installed binary runs `version`, finds its PostgreSQL module, the
+#     shipped config and example tools work, the man pages render, and the units pass
+#     `systemd-analyze verify`.
 #
 # usage: deb.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
@@ -57,6 +60,10 @@ expect_file /usr/share/doc/mcpd/examples/nginx/mcpd.conf
 expect_file /usr/share/doc/mcpd/examples/claude_desktop_config.json
 expect_file /usr/share/doc/mcpd/examples/tools/bin/countdown.sh -rwxr-xr-x
 expect_file /usr/share/mcpd/mcpd-descriptors.schema.json
+# The PostgreSQL module, in the libdir (GNUInstallDirs: /usr/lib/<multiarch> or /usr/lib).
+module=$(awk '$3 ~ /^\/usr\/lib\/(.*\/)?mcpd\/mcpd-postgres\.so$/ { print $3 }' "$scratch/contents")
+[ -n "$module" ] || fail "the PostgreSQL module is not in the package"
+expect_file "$module" -rw-r--r--
 if awk '$3 ~ /^\/usr\/local|^\/home|^\/root|^\/work/' "$scratch/contents" | grep -q .; then
   fail "files outside the Debian layout"
 fi
@@ -108,6 +115,19 @@ echo "== the installed binary"
 "$root/usr/bin/mcpd" version | tee "$scratch/version"
 version=$(sed -n 's/^project(mcpd VERSION \([0-9.]*\).*/\1/p' "$source_dir/CMakeLists.txt")
 grep -qx "mcpd $version" <(head -1 "$scratch/version") || fail "version is not $version"
+# libpq comes with the PostgreSQL module only (Depends has libpqxx through it, see above), and
+# the installed mcpd finds that module: an unreachable server, not missing support.
+readelf -d "$root/usr/bin/mcpd" | grep -E 'NEEDED.*lib(pq|pqxx)' && fail "mcpd links libpq"
+readelf -d "$root$module" | grep -q 'NEEDED.*libpqxx' || fail "the module does not link libpqxx"
+set +e
+env -i PATH=/usr/bin:/bin HOME="$scratch" "$root/usr/bin/mcpd" user list \
+  --database postgresql://mcpd@127.0.0.1:1/mcpd >/dev/null 2>"$scratch/pg.err"
+rc=$?
+set -e
+cat "$scratch/pg.err"
+[ "$rc" = 3 ] || fail "postgresql:// with the installed module: exit $rc, expected 3"
+grep -q '^mcpd: error: database unreachable: ' "$scratch/pg.err" || fail "unreachable message"
+grep -q 'not installed\|does not match' "$scratch/pg.err" && fail "the installed module was not used"
 grep -q '^Version: '"$version"'$' "$scratch/control" || fail "package version is not $version"
 # The shipped config file is accepted as it is: check-tools reads it (and its tools path).
 "$root/usr/bin/mcpd" check-tools --config "$root/etc/mcpd/mcpd.json" \

@@ -1,7 +1,10 @@
-// An unreachable PostgreSQL server is `unavailable` quickly, never a hang. Needs no server.
+// An unreachable PostgreSQL server is `unavailable` quickly, never a hang. Needs no server. The
+// backend is the module of this build tree (mcpd-postgres.so), loaded as mcpd loads it.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 
+#include "storage/postgres_module_loader.hpp"
 #include "storage/token_store.hpp"
 
 using namespace mcpd;
@@ -21,4 +24,10 @@ TEST_CASE("postgres: the postgres:// alias selects the same backend", "[storage]
   auto opened = storage::open_store("postgres://127.0.0.1:1/mcpd?connect_timeout=2");
   REQUIRE_FALSE(opened);
   CHECK(opened.error().failure == storage::Failure::unavailable);
+}
+
+TEST_CASE("postgres: the backend is this build tree's module", "[storage][postgres]") {
+  const auto path = storage::postgres_module_path();
+  CHECK(path.filename() == "mcpd-postgres.so");
+  CHECK(std::filesystem::exists(path));
 }
