@@ -163,7 +163,6 @@ void headers_and_target(const Request& request) {
   if (const auto type = request.header("Content-Type")) (void)is_json_content_type(*type);
   if (const auto version = request.header("MCP-Protocol-Version")) {
     (void)supported_protocol_version(*version);
-    (void)batches_allowed(*version);
     (void)modern_era_version(*version);
   }
   const Bearer bearer = parse_bearer(request.header("Authorization"));
