@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <set>
 
@@ -392,8 +393,10 @@ unsigned modern_reply_status(const json& reply) {
   if (!reply.is_object()) return 200;
   const auto error = reply.find("error");
   if (error == reply.end() || !error->is_object()) return 200;
-  const int code = error->value("code", 0);
-  switch (code) {
+  // The dispatcher's replies always carry an integer code; anything else is answered 200.
+  const auto code = error->find("code");
+  if (code == error->end() || !code->is_number_integer()) return 200;
+  switch (code->get<std::int64_t>()) {
     case core::rpc_code::k_method_not_found:
       return 404;
     case k_header_mismatch:

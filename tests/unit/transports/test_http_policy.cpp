@@ -591,6 +591,10 @@ TEST_CASE("a 2026 reply's HTTP status follows its error", "[transports][http][mo
   CHECK(modern_reply_status(error(-32020)) == 400);
   CHECK(modern_reply_status(error(-32602)) == 200);  // e.g. an unknown tool: in-band
   CHECK(modern_reply_status(error(-32603)) == 200);
+  // Found by fuzz_http_policy: a code that is not an integer no longer throws.
+  CHECK(modern_reply_status(json{{"error", {{"code", "-32601"}}}}) == 200);
+  CHECK(modern_reply_status(json{{"error", {{"code", -32601.5}}}}) == 200);
+  CHECK(modern_reply_status(json{{"error", {{"message", "no code"}}}}) == 200);
 }
 
 TEST_CASE("preflight allows the 2026 headers", "[transports][http][modern]") {
