@@ -600,7 +600,7 @@ TEST_CASE("every setting knows where its value came from", "[core][config]") {
   CHECK(find("server.cache_ttl_ms").value == 60000);
   CHECK(find("server.state_key").value.is_null());
   CHECK(find("auth.token_pepper").value.is_null());
-  CHECK(find("tools").value == json::array({"tools.d"}));
+  CHECK(find("tools").value == nlohmann::ordered_json::array({"tools.d"}));
   CHECK(find("upstreams.crm.api_key").value.is_null());
 }
 
