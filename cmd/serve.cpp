@@ -105,6 +105,10 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
     std::shared_ptr<storage::TokenStore> store = open_store(settings);
     // Opaque mcpd_ tokens, and JWTs when auth.jwt is configured.
     services.authenticator = core::auth::make_authenticator(settings, store);
+    // Revocations made anywhere clear this replica's auth cache at once (PostgreSQL
+    // LISTEN/NOTIFY); the cache lifetime is the fallback, and all there is on SQLite.
+    if (store->watch_changes(services.authenticator->cache_invalidator()))
+      spdlog::info("auth cache: cleared by the database's change notices");
     services.readiness.push_back({"storage", [store] { return bool(store->ping()); }});
   }
   // Each upstream with a health_path (cached briefly, so probes never hammer it).
