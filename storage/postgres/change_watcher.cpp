@@ -74,6 +74,8 @@ bool ChangeWatcher::wait(int fd, std::chrono::milliseconds timeout) {
 
 void ChangeWatcher::listen_once(bool& was_lost) {
   pqxx::connection connection(m_conninfo);
+  // Told apart from the pool's connections in pg_stat_activity.
+  pqxx::nontransaction(connection).exec("SET application_name = 'mcpd-auth-notices'");
   Receiver receiver(connection, m_listener);  // LISTEN mcpd_auth
   if (!connection.is_open() || connection.sock() < 0)
     throw pqxx::broken_connection("connection closed while starting to listen");

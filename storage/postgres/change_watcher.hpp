@@ -6,7 +6,8 @@
 // A lost connection is retried with backoff (250 ms doubling to 5 s); the first loss of an
 // outage is logged as a warning, the recovery at info. After every (re)connect the listener
 // hears "" (forget everything): notices sent while nobody listened are gone. The caller's cache
-// lifetime covers the outage. Dead peers are noticed by TCP keepalives (the store's conninfo).
+// lifetime covers the outage. Dead peers are noticed by TCP keepalives (the store's conninfo)
+// and a round trip every 30 s. The connection's application_name is mcpd-auth-notices.
 
 #include <chrono>
 #include <memory>

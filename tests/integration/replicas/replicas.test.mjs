@@ -266,9 +266,9 @@ describe('replicas on one PostgreSQL behind nginx (packaging/nginx/mcpd-replicas
   test('a lost LISTEN connection is re-established (cache cleared) and notices flow again', async () => {
     const { id, token } = db.createToken('ada@example.com', 'after-reconnect');
     const listeners = () =>
-      Number(psql(db.url, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`));
+      Number(psql(db.url, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mcpd-auth-notices'`));
     assert.equal(listeners(), 3);
-    psql(db.url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+    psql(db.url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mcpd-auth-notices'`);
     for (const replica of replicas) {
       await waitFor(() => /auth change notices: lost the connection/.test(replica.log), { what: 'the loss to be logged' });
       await waitFor(() => /auth change notices: listening on .* again; auth cache cleared/.test(replica.log), {
