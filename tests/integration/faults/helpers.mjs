@@ -1,10 +1,11 @@
 // Shared helpers for the fault injection tests: what /proc says about processes and file
 // descriptors, raw 2026-07-28 and legacy requests (the load), and a PostgreSQL cluster of the
 // test's own that can be stopped and started again on the same port.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { bearer, mcpHeaders } from '../http/helpers.mjs';
 
@@ -152,22 +153,23 @@ export class PgCluster {
     return this;
   }
 
-  pgCtl(...args) {
+  // Runs pg_ctl (as the cluster's owner when we are root) without blocking the event loop.
+  async pgCtl(...args) {
     const command = [`${this.bindir}/pg_ctl`, '-D', path.join(this.dir, 'data'), ...args];
-    const asOwner = process.getuid() === 0 ? ['runuser', ['-u', 'postgres', '--', ...command]] : [command[0], command.slice(1)];
-    execFileSync(asOwner[0], asOwner[1], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (process.getuid() === 0) await promisify(execFile)('runuser', ['-u', 'postgres', '--', ...command]);
+    else await promisify(execFile)(command[0], command.slice(1));
   }
 
   // `pg_ctl stop -m fast`: connections are closed, the server is gone.
   stopFast() {
-    this.pgCtl('-m', 'fast', '-w', '-t', '60', 'stop');
+    return this.pgCtl('-m', 'fast', '-w', '-t', '60', 'stop');
   }
 
   // Starts the stopped cluster again on the same port with the same data.
   restart() {
     const options = `-c listen_addresses=127.0.0.1 -p ${this.port} -k ${path.join(this.dir, 'sock')} ` +
       '-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200';
-    this.pgCtl('-l', path.join(this.dir, 'server.log'), '-w', '-t', '60', '-o', options, 'start');
+    return this.pgCtl('-l', path.join(this.dir, 'server.log'), '-w', '-t', '60', '-o', options, 'start');
   }
 
   remove() {
