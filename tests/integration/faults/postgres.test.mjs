@@ -8,10 +8,11 @@
 // both servers recover by themselves (same process, same sessions), and they hold no more file
 // descriptors than before.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 
 import { mcpdBinary, openSession, startServer, tempDir, waitFor } from '../http/helpers.mjs';
 import { PgCluster, fdCount, fdList, getStatus, modernCall, send, sleep, toolsDir } from './helpers.mjs';
@@ -118,6 +119,13 @@ describe('PostgreSQL stopped and restarted under load', () => {
         what: `${which} /ready to say 503`,
       });
     }
+    // Liveness does not depend on storage; the CLI says storage is unreachable (exit 3).
+    for (const server of Object.values(servers)) assert.equal(await getStatus(`${server.origin}/live`), 200);
+    const cliDuring = await promisify(execFile)(mcpdBinary(), ['token', 'list', '--database', cluster.url], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME ?? '/tmp' },
+    }).then(() => ({ code: 0 }), (error) => error);
+    assert.equal(cliDuring.code, 3, `the CLI during the outage: ${cliDuring.stderr}`);
+    assert.match(cliDuring.stderr, /^mcpd: error: database unreachable: [^\n]*\n$/);
     await sleep(Math.max(0, stopped + OUTAGE_MS - Date.now()));
     for (const which of ['stateless', 'stateful']) {
       const reply = await probe(which, fresh.pop());
