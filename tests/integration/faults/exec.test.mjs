@@ -4,6 +4,7 @@
 // output, and nothing is left behind: no process carrying the call's marker in its command line
 // (/proc), no zombie children of mcpd.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { connectStreamable, startServer, waitFor } from '../http/helpers.mjs';
@@ -47,6 +48,20 @@ describe('exec faults', () => {
     assert.equal(result.isError, true);
     assert.equal(text(result), 'output exceeds 65536 bytes');
     assert.ok(ms < 10000, `answered in ${ms} ms`);
+    await assertGone(mark);
+  });
+
+  test('a child flooding stderr: the error carries its last words, memory stays bounded', async () => {
+    const mark = marker('stderr');
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'))[1]);
+    const before = rss();
+    const { value: result, ms } = await timed(call('flood_stderr', { marker: mark }));
+    assert.equal(result.isError, true);
+    assert.match(text(result), /^command exited with status 3: .*last words$/s);
+    assert.ok(text(result).length < 4096, `the error is short (${text(result).length} chars)`);
+    assert.ok(ms < 15000, `answered in ${ms} ms`);
+    const grown = rss() - before;
+    assert.ok(grown < 64 * 1024, `mcpd grew by ${grown} KiB while the child wrote to stderr`);
     await assertGone(mark);
   });
 
