@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { connectStreamable, startServer, waitFor } from '../http/helpers.mjs';
-import { processesWith, sleep, toolsDir, zombiesOf } from './helpers.mjs';
+import { connectStreamable, mcpHeaders, openSession, startServer, waitFor } from '../http/helpers.mjs';
+import { modernCall, processesWith, sleep, toolsDir, zombiesOf } from './helpers.mjs';
 
 const text = (result) => (result.content ?? []).map((block) => block.text ?? '').join('');
 
@@ -109,6 +109,33 @@ describe('exec faults', () => {
     await assert.rejects(pending);
     await assertGone(mark);
     assert.ok(Date.now() - started < 30000, 'the group was killed long before the 60 s timeout');
+  });
+
+  test('a child ignoring SIGTERM is killed when the client goes away (connection closed)', async () => {
+    for (const stateless of [true, false]) {
+      const mark = marker(stateless ? 'gone-modern' : 'gone-legacy');
+      const controller = new AbortController();
+      let request;
+      let headers = {};
+      if (stateless) {
+        request = modernCall('stubborn_long', { marker: mark });
+      } else {
+        const id = await openSession(server);
+        request = modernCall('stubborn_long', { marker: mark });
+        delete request.body.params._meta;
+        headers = { 'Mcp-Session-Id': id, 'MCP-Protocol-Version': '2025-11-25' };
+      }
+      const pending = fetch(server.url, {
+        method: 'POST',
+        headers: { ...mcpHeaders, ...request.headers, ...headers },
+        body: JSON.stringify(request.body),
+        signal: controller.signal,
+      }).then((r) => r.text());
+      await waitFor(() => processesWith(mark).length >= 2, { what: 'the child and its sleep' });
+      controller.abort();
+      await assert.rejects(pending);
+      await assertGone(mark);
+    }
   });
 
   test('many faulty calls at once: all answered, nothing left, the server still serves', async () => {
