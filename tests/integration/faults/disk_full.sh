@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$DISK"
-mount -t tmpfs -o size=4m,mode=0755 tmpfs "$DISK" 2>"$WORK/mount.err" ||
+mount -t tmpfs -o size=4m,nr_inodes=256,mode=0755 tmpfs "$DISK" 2>"$WORK/mount.err" ||
   skip "mount -t tmpfs is not permitted here: $(cat "$WORK/mount.err")"
 
 fail() {
@@ -129,6 +129,16 @@ call "$keeper" scratch_write '{"kib": 64}'
 [[ $status == 200 ]] || fail "exec on a full disk: HTTP $status"
 [[ $(result_field error) == True ]] || fail "exec on a full disk is not a tool error"
 echo "exec on a full disk: tool error: $(result_field text)"
+server_alive
+
+# No inode left either: the scratch directory itself cannot be made.
+mkdir "$DISK/inodes"
+for i in $(seq 256); do touch "$DISK/inodes/$i" 2>/dev/null || break; done
+call "$keeper" scratch_write '{"kib": 1}'
+[[ $status == 200 && $(result_field error) == True ]] || fail "exec without inodes: HTTP $status $(cat "$WORK/body")"
+[[ $(result_field text) == "cannot create a scratch directory" ]] || fail "exec without inodes: $(result_field text)"
+echo "exec without inodes: tool error: $(result_field text)"
+rm -rf "$DISK/inodes"
 server_alive
 
 # A token's first use (usage not recorded on a full disk) and a known token: 200 or 503.
