@@ -6,7 +6,7 @@
 // 401 (it is valid); a cached one may get 200 only within the cache's lifetime (2 s, README
 // "Authentication"), after which it gets 503 too; /ready says 503. Once PostgreSQL is back,
 // both servers recover by themselves (same process, same sessions), and they hold no more file
-// descriptors than before.
+// descriptors than before; a token revoked afterwards is refused within 5 s.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
@@ -158,6 +158,22 @@ describe('PostgreSQL stopped and restarted under load', () => {
     }
     running = false;
     await Promise.all(clients);
+
+    // Revocation after the recovery reaches both servers within 5 s (PRODUCT §7).
+    const revoked = JSON.parse(cli('token', 'create', '--user', 'ada@example.com', '--name', 'revoked', '--json'));
+    for (const which of ['stateless', 'stateful']) {
+      const reply = await send(servers[which].origin, modernCall('hello', { who: 'r' }), { token: revoked.token });
+      assert.equal(reply.status, 200, `${which}: before the revocation`);
+    }
+    cli('token', 'revoke', String(revoked.id));
+    const revokedAt = Date.now();
+    for (const which of ['stateless', 'stateful']) {
+      await waitFor(
+        async () => (await send(servers[which].origin, modernCall('hello'), { token: revoked.token })).status === 401,
+        { ms: 10000, what: `${which} to refuse the revoked token` },
+      );
+    }
+    assert.ok(Date.now() - revokedAt < 5000 + MARGIN_MS, `revocation took ${Date.now() - revokedAt} ms`);
 
     // --- what every answer was ---
     const counts = {};
