@@ -1,7 +1,7 @@
 // http handler faults against upstreams that misbehave at the socket level (plain node `net`
 // servers): one that accepts and never answers, one that resets the connection in the middle of
-// its response, one that trickles a response slower than the timeout, and one that speaks
-// garbage instead of HTTP. Every call fails within its bound with a clear tool error, the retry
+// its response, one that trickles a response slower than the timeout, one that speaks garbage
+// instead of HTTP, and an https one that never starts the TLS handshake. Every call fails within its bound with a clear tool error, the retry
 // policy holds (a GET is tried 1 + max_retries times, a POST once: counted upstream), and the
 // server keeps serving. Slow upstreams, non-JSON, oversized answers and refused connections are
 // in ../upstream/calls.test.mjs.
@@ -21,8 +21,9 @@ const BOUND_MS = (MAX_RETRIES + 1) * TIMEOUT_MS + 200 + 400;
 
 // A TCP server that counts the requests it receives and answers each with `behaviour(socket)`.
 async function faultyUpstream(behaviour) {
-  const state = { requests: 0, sockets: new Set() };
+  const state = { requests: 0, connections: 0, sockets: new Set() };
   const server = net.createServer((socket) => {
+    state.connections += 1;
     state.sockets.add(socket);
     socket.on('close', () => state.sockets.delete(socket));
     socket.on('error', () => {});
@@ -75,15 +76,26 @@ const expected = {
   garbage: /^upstream 'django' is unavailable: /,
 };
 
-for (const [name, behaviour] of Object.entries(behaviours)) {
-  describe(`an upstream that ${name === 'garbage' ? 'sends garbage' : name + 's'}`, () => {
+const cases = [
+  ...Object.entries(behaviours).map(([name, behaviour]) => ({
+    name,
+    behaviour,
+    scheme: 'http',
+    title: `an upstream that ${name === 'garbage' ? 'sends garbage' : name + 's'}`,
+  })),
+  // An https upstream that accepts and never starts the TLS handshake.
+  { name: 'hang', behaviour: behaviours.hang, scheme: 'https', title: 'an https upstream that hangs in the handshake' },
+];
+
+for (const { name, behaviour, scheme, title } of cases) {
+  describe(title, () => {
     let upstream;
     let server;
     let session;
 
     before(async () => {
       upstream = await faultyUpstream(behaviour);
-      server = await startMcpd(upstream.url, { extra: { timeout_ms: TIMEOUT_MS, max_retries: MAX_RETRIES } });
+      server = await startMcpd(upstream.url.replace(/^http:/, `${scheme}:`), { extra: { timeout_ms: TIMEOUT_MS, max_retries: MAX_RETRIES } });
       session = await connectStreamable(server);
     });
 
@@ -93,6 +105,13 @@ for (const [name, behaviour] of Object.entries(behaviours)) {
       await upstream?.close();
     });
 
+    // Attempts as the upstream saw them: HTTP requests, or connections where TLS never began.
+    const attempts = () => (scheme === 'https' ? upstream.state.connections : upstream.state.requests);
+    const resetAttempts = () => {
+      upstream.state.requests = 0;
+      upstream.state.connections = 0;
+    };
+
     const call = async (tool, args) => {
       const started = Date.now();
       const result = await session.client.callTool({ name: tool, arguments: args }, undefined, { timeout: 60000 });
@@ -100,26 +119,26 @@ for (const [name, behaviour] of Object.entries(behaviours)) {
     };
 
     test('a GET fails within its bound after 1 + max_retries attempts', async () => {
-      upstream.state.requests = 0;
+      resetAttempts();
       const { result, ms } = await call('get_product', { id: '1' });
       assert.equal(result.isError, true);
       assert.match(text(result), expected[name]);
       assert.ok(!text(result).includes('test-api-key'), 'no secrets in the error');
-      assert.equal(upstream.state.requests, MAX_RETRIES + 1);
+      assert.equal(attempts(), MAX_RETRIES + 1);
       assert.ok(ms < BOUND_MS + 5000, `answered in ${ms} ms (bound ${BOUND_MS} ms + margin)`);
     });
 
     test('a POST fails after one attempt (not idempotent)', async () => {
-      upstream.state.requests = 0;
+      resetAttempts();
       const { result, ms } = await call('flaky_post', { key: 'p' });
       assert.equal(result.isError, true);
       assert.match(text(result), expected[name]);
-      assert.equal(upstream.state.requests, 1);
+      assert.equal(attempts(), 1);
       assert.ok(ms < TIMEOUT_MS + 5000, `answered in ${ms} ms`);
     });
 
     test('the server keeps serving, and its descriptors do not grow with failed calls', async () => {
-      await call('get_product', { id: '2' }); // warm: the pool's connections exist
+      await call('flaky_post', { key: 'warm' }); // what a first call opens is counted before
       const before = fdCount(server.proc.pid);
       await Promise.all([1, 2, 3, 4].map((i) => call('get_product', { id: String(i) })));
       await Promise.all([1, 2, 3, 4].map((i) => call('flaky_post', { key: String(i) })));
