@@ -193,12 +193,14 @@ describe('PostgreSQL stopped and restarted under load', () => {
       assert.ok(late.length > 0, `${which}: the load saw 503 once its cached answers ran out`);
     }
 
-    // --- no descriptor leak: after a moment to close what the outage left ---
+    // --- no descriptor leak: after a moment to close what the outage left. A little slack for
+    // the test client's own keep-alive connections to mcpd (probes beside the load); a leak
+    // per failed lookup or reconnect would be hundreds. ---
     await sleep(1000);
     for (const [which, server] of Object.entries(servers)) {
       const now = fdCount(server.proc.pid);
       assert.ok(
-        now <= fdsBefore[which] + 2,
+        now <= fdsBefore[which] + 4,
         `${which}: fds ${fdsBefore[which]} before, ${now} after\nbefore:\n${fdListBefore[which]}\nafter:\n${fdList(server.proc.pid)}`,
       );
       t.diagnostic(`${which}: fds ${fdsBefore[which]} before, ${now} after`);
