@@ -2,7 +2,7 @@
 // descriptors, raw 2026-07-28 and legacy requests (the load), and a PostgreSQL cluster of the
 // test's own that can be stopped and started again on the same port.
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -129,14 +129,9 @@ function pgBindir() {
   const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
   for (const version of versions) {
     const dir = `/usr/lib/postgresql/${version}/bin`;
-    try {
-      readFileSync(`${dir}/pg_ctl`, { flag: 'r' });
-      return dir;
-    } catch {
-      // not this one
-    }
+    if (existsSync(`${dir}/pg_ctl`)) return dir;
   }
-  throw new Error('no PostgreSQL server found');
+  throw new Error('no PostgreSQL server found (as tests/pg/pg_ctl.sh looks for it)');
 }
 
 export class PgCluster {
