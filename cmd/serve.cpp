@@ -188,7 +188,8 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
 
   // Handlers: the exec scratch sweeper runs in the background.
   // Upstreams: http handlers call them, on stdio and HTTP alike.
-  auto upstreams = std::make_shared<transports::upstream::UpstreamInvoker>(settings.upstreams);
+  auto upstreams = std::make_shared<transports::upstream::UpstreamInvoker>(
+      settings.upstreams, transports::upstream::address_rules(settings));
   auto runner = std::make_shared<core::HandlerRunner>(exec_settings(settings), upstreams);
   runner->start_sweeper();
 

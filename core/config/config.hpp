@@ -43,6 +43,14 @@ struct UpstreamSettings {
   std::filesystem::path ca_file;
 };
 
+// Upstream addresses always refused unless upstream.allow lifts them: the unspecified
+// addresses (0.0.0.0 reaches this host), link-local (169.254.169.254 is the metadata service
+// of AWS, GCP, Azure, OCI...), EC2's IPv6 metadata address, Alibaba Cloud's metadata address
+// and Azure's host endpoint.
+inline const std::vector<std::string> k_builtin_upstream_deny = {
+    "0.0.0.0/8", "169.254.0.0/16", "100.100.100.200/32", "168.63.129.16/32",
+    "::/128",    "fe80::/10",      "fd00:ec2::254/128"};
+
 struct JwtSettings {
   bool enabled = false;                   // auth.jwt present, or JWT_SECRET set
   std::string algorithm = "HS256";        // HS256 or RS256
@@ -121,6 +129,12 @@ struct Settings {
   std::string log_format;
 
   std::map<std::string, UpstreamSettings> upstreams;
+
+  // "upstream": the address guard of http handlers (MCPD_UPSTREAM_DENY/_ALLOW, comma-separated;
+  // upstream.deny/allow). IPv4/IPv6 ranges; `deny` adds to k_builtin_upstream_deny, `allow`
+  // lifts a refusal. Checked (and refused when malformed) by transports/upstream.
+  std::vector<std::string> upstream_deny;
+  std::vector<std::string> upstream_allow;
 
   // "exec": scratch directories of exec handlers. Default: $RUNTIME_DIRECTORY/scratch under
   // systemd, else ${TMPDIR:-/tmp}/mcpd-<uid>.

@@ -279,7 +279,7 @@ void apply_config(Settings& s, const nlohmann::json& config, const fs::path& fil
   const ConfigReader r(file);
   r.object(config, "",
            {"$schema", "server", "database", "tools", "auth", "rate_limit", "allowed_origins",
-            "log", "upstreams", "exec"});
+            "log", "upstreams", "upstream", "exec"});
   if (config.contains("server")) read_server(s, config["server"], r);
   if (config.contains("database")) {
     // The scheme is checked once the URL is final (finish_settings), naming this file.
@@ -321,6 +321,12 @@ void apply_config(Settings& s, const nlohmann::json& config, const fs::path& fil
   }
   if (config.contains("upstreams")) read_upstreams(s, config["upstreams"], r);
   if (config.contains("exec")) read_exec(s, config["exec"], r);
+  if (config.contains("upstream")) {
+    const json& guard = config["upstream"];
+    r.object(guard, "upstream", {"deny", "allow"});
+    if (guard.contains("deny")) s.upstream_deny = r.strings(guard["deny"], "upstream.deny");
+    if (guard.contains("allow")) s.upstream_allow = r.strings(guard["allow"], "upstream.allow");
+  }
   record_file_origins(s, config, file);
 }
 

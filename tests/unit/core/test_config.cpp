@@ -658,3 +658,39 @@ TEST_CASE("the listen address names both variables when both set it", "[core][co
   CHECK(load_settings({}, {{"MCP_HOST", "::1"}, {"PORT", "9"}}).origin("server.listen").text() ==
         "env MCP_HOST, PORT");
 }
+
+TEST_CASE("upstream.deny/allow: config file, MCPD_UPSTREAM_* over it, built-ins shown first",
+          "[core][config]") {
+  using mcpd::core::k_builtin_upstream_deny;
+  const TempConfig config(R"({"upstream": {"deny": ["10.0.0.0/8"], "allow": ["10.1.0.0/16"]}})");
+  Environment env{{"MCPD_CONFIG", config.file().string()}};
+  Settings s = mcpd::core::load_settings({}, env);
+  CHECK(s.upstream_deny == std::vector<std::string>{"10.0.0.0/8"});
+  CHECK(s.upstream_allow == std::vector<std::string>{"10.1.0.0/16"});
+  CHECK(s.origin("upstream.deny").text() == "file " + config.file().string());
+
+  env["MCPD_UPSTREAM_DENY"] = " 127.0.0.0/8,, ::1 ";
+  s = mcpd::core::load_settings({}, env);
+  CHECK(s.upstream_deny == std::vector<std::string>{"127.0.0.0/8", "::1"});
+  CHECK(s.upstream_allow == std::vector<std::string>{"10.1.0.0/16"});
+  CHECK(s.origin("upstream.deny").text() == "env MCPD_UPSTREAM_DENY");
+
+  std::vector<std::string> shown = k_builtin_upstream_deny;
+  shown.insert(shown.end(), {"127.0.0.0/8", "::1"});
+  using Ranges = std::vector<std::string>;
+  CHECK(s.describe()["upstream"]["deny"].get<Ranges>() == shown);
+  CHECK(Settings().describe()["upstream"]["deny"].get<Ranges>() == k_builtin_upstream_deny);
+
+  CHECK(error_of([] {
+          from_config(json::parse(R"({"upstream": {"deny": "10.0.0.0/8"}})"));
+        }).find("upstream.deny") != std::string::npos);
+  CHECK(error_of([] {
+          from_config(json::parse(R"({"upstream": {"block": []}})"));
+        }).find("block") != std::string::npos);
+}
+
+TEST_CASE("describe() redacts a password in an upstream base URL", "[core][config]") {
+  const Settings s = from_config(json::parse(
+      R"({"upstreams": {"crm": {"base_url": "https://crm:hunter2-secret@crm.local"}}})"));
+  CHECK(s.describe()["upstreams"]["crm"]["base_url"] == "https://crm:***@crm.local");
+}
