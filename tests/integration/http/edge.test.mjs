@@ -379,18 +379,23 @@ describe('a flood of bad tokens', () => {
   test('bad tokens from as many addresses as requests: the limiter table stays bounded', async () => {
     const pid = server.proc.pid;
     const rssBefore = rssKiB(pid);
+    const started = Date.now();
     const { statuses } = await flood(server, { requests, forwarded: true });
+    const seconds = (Date.now() - started) / 1000;
     const rssAfter = rssKiB(pid);
     const total = Object.values(statuses).reduce((a, b) => a + b, 0);
     const m = await metrics(server);
     console.log(
-      `${total} bad tokens from random addresses: ${JSON.stringify(statuses)}; limiter clients ` +
+      `${total} bad tokens from random addresses in ${seconds.toFixed(1)} s: ${JSON.stringify(statuses)}; limiter clients ` +
         `${m.mcp_rate_limit_clients}; VmRSS ${rssBefore} -> ${rssAfter} KiB`,
     );
     // Every address is new, so each is refused by authentication (401) and tracked, up to the
     // limiter's cap (100,000 addresses per limiter).
     assert.ok((statuses['401'] ?? 0) >= total * 0.95);
-    assert.ok(m.mcp_rate_limit_clients >= Math.min(total, 100000) * 0.9, `tracked ${m.mcp_rate_limit_clients}`);
+    // An address idle for a minute is forgotten (its bucket is full again): a short flood is
+    // tracked whole.
+    if (seconds < 50)
+      assert.ok(m.mcp_rate_limit_clients >= Math.min(total, 100000) * 0.9, `tracked ${m.mcp_rate_limit_clients}`);
     assert.ok(m.mcp_rate_limit_clients <= 100000 + 3);
     assert.ok(rssAfter - rssBefore < 32 * 1024, `RSS grew by ${rssAfter - rssBefore} KiB`);
     assert.equal((await call('127.0.0.2')).status, 200);
