@@ -33,6 +33,7 @@ struct ServeOptions {
   std::string config;
   std::string database;
   std::string listen;
+  int max_connections = -1;  // -1: not given
 };
 
 core::log::Options log_options(const core::Settings& settings, bool stdio) {
@@ -176,6 +177,7 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
   if (!options.config.empty()) flags.config = options.config;
   if (!options.database.empty()) flags.database = options.database;
   if (!options.listen.empty()) flags.listen = options.listen;
+  if (options.max_connections >= 0) flags.max_connections = options.max_connections;
   flags.tools.assign(options.tools.begin(), options.tools.end());
   const core::Settings settings = settings_from(flags, env);
 
@@ -242,6 +244,11 @@ void setup_serve(CLI::App& app, Action& action) {
   sub->add_option("--allow-origin", options->flags.allowed_origins,
                   "HTTP: an allowed Origin; repeatable")
       ->type_name("ORIGIN");
+  sub->add_option("--max-connections", options->max_connections,
+                  "HTTP: open connections at most; more are refused with 503 (default: from the "
+                  "file descriptor limit)")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
 
   sub->footer(protocol_footer());
 

@@ -69,6 +69,12 @@ void apply_server_environment(Settings& s, EnvLayer& e) {
   e.apply("MCPD_STATE_KEY_FILE", "server.state_key_file",
           [&](const std::string& v) { s.state_key_file = v; });
   e.apply("MCPD_PORT_FILE", "server.port_file", [&](const std::string& v) { s.port_file = v; });
+  e.apply("MCPD_MAX_CONNECTIONS", "server.max_connections", [&](const std::string& v) {
+    const auto cap = parse_integer(v);
+    if (!cap || *cap < 0 || *cap > INT_MAX)
+      throw Error("MCPD_MAX_CONNECTIONS: expected a non-negative integer, got '" + v + "'");
+    s.max_connections = static_cast<int>(*cap);
+  });
 }
 
 void apply_log_environment(Settings& s, EnvLayer& e) {
@@ -359,6 +365,12 @@ void apply_flags(Settings& s, const SettingsFlags& flags) {
   if (!flags.allowed_origins.empty()) {
     s.allowed_origins = flags.allowed_origins;
     s.origins["allowed_origins"] = Origin::from_flag("--allow-origin");
+  }
+  if (flags.max_connections) {
+    if (*flags.max_connections < 0)
+      throw Error("--max-connections: expected a non-negative integer");
+    s.max_connections = *flags.max_connections;
+    s.origins["server.max_connections"] = Origin::from_flag("--max-connections");
   }
 }
 

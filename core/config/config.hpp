@@ -99,6 +99,14 @@ struct Settings {
   std::filesystem::path state_key_file;
   std::string state_key;
   std::filesystem::path port_file;  // MCPD_PORT_FILE: HTTP writes its bound port there
+  // HTTP: open connections at most (server.max_connections, MCPD_MAX_CONNECTIONS,
+  // --max-connections); 0 = derived from RLIMIT_NOFILE at startup.
+  int max_connections = 0;
+  // HTTP deadlines (server.timeouts_ms): first byte to end of headers, end of headers to end of
+  // body, keep-alive wait for the next request, and progress of each write.
+  struct HttpTimeouts {
+    std::chrono::milliseconds header{10000}, body{30000}, idle{60000}, write{30000};
+  } http_timeouts;
 
   // URL. Highest first: --database, MCPD_DATABASE_URL, DATABASE_URL, the config file, then
   // the default sqlite:// file: $STATE_DIRECTORY/mcpd.db under systemd, else
@@ -174,6 +182,7 @@ struct SettingsFlags {
   bool no_auth = false;
   bool stateless = false;
   std::vector<std::string> allowed_origins;  // replaces the configured list when non-empty
+  std::optional<int> max_connections;
 };
 
 struct SettingsOptions {

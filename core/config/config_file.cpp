@@ -168,7 +168,7 @@ class ConfigReader {
 void read_server(Settings& s, const json& server, const ConfigReader& r) {
   r.object(server, "server",
            {"name", "title", "version", "environment", "instructions", "listen", "stateless",
-            "cache_ttl_ms", "state_key_file"});
+            "cache_ttl_ms", "state_key_file", "max_connections", "timeouts_ms"});
   if (server.contains("name")) s.name = r.string(server["name"], "server.name", true);
   if (server.contains("title")) s.title = r.string(server["title"], "server.title");
   if (server.contains("version")) s.version = r.string(server["version"], "server.version", true);
@@ -191,6 +191,21 @@ void read_server(Settings& s, const json& server, const ConfigReader& r) {
         std::chrono::milliseconds(r.integer(server["cache_ttl_ms"], "server.cache_ttl_ms", 0));
   if (server.contains("state_key_file"))
     s.state_key_file = r.path(server["state_key_file"], "server.state_key_file");
+  if (server.contains("max_connections"))
+    s.max_connections = r.integer(server["max_connections"], "server.max_connections", 0);
+  if (server.contains("timeouts_ms")) {
+    const json& timeouts = server["timeouts_ms"];
+    r.object(timeouts, "server.timeouts_ms", {"header", "body", "idle", "write"});
+    auto read = [&](const char* name, std::chrono::milliseconds& target) {
+      if (timeouts.contains(name))
+        target = std::chrono::milliseconds(
+            r.integer(timeouts[name], std::string("server.timeouts_ms.") + name, 1));
+    };
+    read("header", s.http_timeouts.header);
+    read("body", s.http_timeouts.body);
+    read("idle", s.http_timeouts.idle);
+    read("write", s.http_timeouts.write);
+  }
 }
 
 void read_auth(Settings& s, const json& auth, const ConfigReader& r) {

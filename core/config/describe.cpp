@@ -38,7 +38,13 @@ ojson describe_server(const Settings& s) {
           {"cache_ttl_ms", s.cache_ttl.count()},
           {"state_key_file", s.state_key_file.string()},
           {"state_key", mask(s.state_key)},
-          {"port_file", s.port_file.string()}};
+          {"port_file", s.port_file.string()},
+          {"max_connections", s.max_connections},
+          {"timeouts_ms",
+           {{"header", s.http_timeouts.header.count()},
+            {"body", s.http_timeouts.body.count()},
+            {"idle", s.http_timeouts.idle.count()},
+            {"write", s.http_timeouts.write.count()}}}};
 }
 
 ojson describe_auth(const Settings& s) {

@@ -564,6 +564,46 @@ TEST_CASE("cache TTL: MCPD_CACHE_TTL_MS over server.cache_ttl_ms over 60000", "[
         "config /etc/mcpd/mcpd.json: server.cache_ttl_ms: expected a non-negative integer");
 }
 
+TEST_CASE("connection cap: --max-connections over MCPD_MAX_CONNECTIONS over server.max_connections",
+          "[core][config]") {
+  using mcpd::core::load_settings;
+  CHECK(load_settings({}, {}).max_connections == 0);  // derived from the fd limit at startup
+  const TempConfig config(R"({"server": {"max_connections": 500}})");
+  Environment env{{"MCPD_CONFIG", config.file().string()}};
+  CHECK(load_settings({}, env).max_connections == 500);
+  env["MCPD_MAX_CONNECTIONS"] = "300";
+  CHECK(load_settings({}, env).max_connections == 300);
+  CHECK(load_settings({}, env).origin("server.max_connections").text() ==
+        "env MCPD_MAX_CONNECTIONS");
+  SettingsFlags flags;
+  flags.max_connections = 200;
+  const Settings s = load_settings(flags, env);
+  CHECK(s.max_connections == 200);
+  CHECK(s.origin("server.max_connections").text() == "flag --max-connections");
+  CHECK(error_of([] {
+          load_settings({}, {{"MCPD_MAX_CONNECTIONS", "many"}});
+        }) == "MCPD_MAX_CONNECTIONS: expected a non-negative integer, got 'many'");
+  CHECK(error_of([] { from_config(json::parse(R"({"server": {"max_connections": -1}})")); }) ==
+        "config /etc/mcpd/mcpd.json: server.max_connections: expected a non-negative integer");
+}
+
+TEST_CASE("HTTP timeouts: server.timeouts_ms, each in milliseconds", "[core][config]") {
+  const Settings defaults = mcpd::core::load_settings({}, {});
+  CHECK(defaults.http_timeouts.header.count() == 10000);
+  CHECK(defaults.http_timeouts.write.count() == 30000);
+  const Settings s =
+      from_config(json::parse(R"({"server": {"timeouts_ms": {"header": 500, "write": 700}}})"));
+  CHECK(s.http_timeouts.header.count() == 500);
+  CHECK(s.http_timeouts.body.count() == 30000);
+  CHECK(s.http_timeouts.idle.count() == 60000);
+  CHECK(s.http_timeouts.write.count() == 700);
+  CHECK(error_of([] {
+          from_config(json::parse(R"({"server": {"timeouts_ms": {"header": 0}}})"));
+        }) == "config /etc/mcpd/mcpd.json: server.timeouts_ms.header: expected a positive integer");
+  CHECK(error_of([] { from_config(json::parse(R"({"server": {"timeouts_ms": {"read": 5}}})")); }) ==
+        "config /etc/mcpd/mcpd.json: server.timeouts_ms.read: unknown key");
+}
+
 TEST_CASE("every setting knows where its value came from", "[core][config]") {
   using mcpd::core::Origin;
   const TempConfig config(R"({"server": {"name": "shop", "listen": "0.0.0.0:9000"},
@@ -598,6 +638,8 @@ TEST_CASE("every setting knows where its value came from", "[core][config]") {
   CHECK(find("log.level").value == "warn");
   CHECK(find("server.listen").value == "127.0.0.1:7000");
   CHECK(find("server.cache_ttl_ms").value == 60000);
+  CHECK(find("server.max_connections").value == 0);
+  CHECK(find("server.timeouts_ms.idle").value == 60000);
   CHECK(find("server.state_key").value.is_null());
   CHECK(find("auth.token_pepper").value.is_null());
   CHECK(find("tools").value == json::array({"tools.d"}));
