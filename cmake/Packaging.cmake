@@ -8,7 +8,7 @@
 # (storage/CMakeLists.txt; dpkg-shlibdeps reads it too, so Depends names libpqxx); man pages
 # (gzip -9n, reproducible); the systemd units;
 # /etc/mcpd/mcpd.json and /etc/default/mcpd (conffiles); /etc/mcpd/tools.d/; bash completion;
-# the descriptor JSON Schema; examples and the nginx site under
+# the descriptor JSON Schema; examples and the nginx sites (one mcpd, replicas) under
 # /usr/share/doc/mcpd; Debian copyright and changelog; maintainer scripts that create the
 # `mcpd` system user.
 
@@ -58,7 +58,8 @@ install(FILES ${mcpd_pkg_dir}/debian/copyright ${mcpd_changelog_gz}
 # /etc/default/mcpd is 0640 on purpose (it is where secrets go).
 install(FILES ${mcpd_pkg_dir}/debian/lintian-overrides DESTINATION share/lintian/overrides
         RENAME mcpd ${mcpd_read})
-install(FILES ${mcpd_pkg_dir}/nginx/mcpd.conf DESTINATION ${mcpd_doc_dir}/examples/nginx
+install(FILES ${mcpd_pkg_dir}/nginx/mcpd.conf ${mcpd_pkg_dir}/nginx/mcpd-replicas.conf
+              DESTINATION ${mcpd_doc_dir}/examples/nginx
         ${mcpd_read})
 install(FILES ${PROJECT_SOURCE_DIR}/examples/claude_desktop_config.json
               ${PROJECT_SOURCE_DIR}/examples/session.jsonl

@@ -33,6 +33,7 @@ struct ServeOptions {
   std::string config;
   std::string database;
   std::string listen;
+  int max_connections = -1;  // -1: not given
 };
 
 core::log::Options log_options(const core::Settings& settings, bool stdio) {
@@ -105,6 +106,10 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
     std::shared_ptr<storage::TokenStore> store = open_store(settings);
     // Opaque mcpd_ tokens, and JWTs when auth.jwt is configured.
     services.authenticator = core::auth::make_authenticator(settings, store);
+    // Revocations made anywhere clear this replica's auth cache at once (PostgreSQL
+    // LISTEN/NOTIFY); the cache lifetime is the fallback, and all there is on SQLite.
+    if (store->watch_changes(services.authenticator->cache_invalidator()))
+      spdlog::info("auth cache: cleared by the database's change notices");
     services.readiness.push_back({"storage", [store] { return bool(store->ping()); }});
   }
   // Each upstream with a health_path (cached briefly, so probes never hammer it).
@@ -172,6 +177,7 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
   if (!options.config.empty()) flags.config = options.config;
   if (!options.database.empty()) flags.database = options.database;
   if (!options.listen.empty()) flags.listen = options.listen;
+  if (options.max_connections >= 0) flags.max_connections = options.max_connections;
   flags.tools.assign(options.tools.begin(), options.tools.end());
   const core::Settings settings = settings_from(flags, env);
 
@@ -184,7 +190,8 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
 
   // Handlers: the exec scratch sweeper runs in the background.
   // Upstreams: http handlers call them, on stdio and HTTP alike.
-  auto upstreams = std::make_shared<transports::upstream::UpstreamInvoker>(settings.upstreams);
+  auto upstreams = std::make_shared<transports::upstream::UpstreamInvoker>(
+      settings.upstreams, transports::upstream::address_rules(settings));
   auto runner = std::make_shared<core::HandlerRunner>(exec_settings(settings), upstreams);
   runner->start_sweeper();
 
@@ -237,6 +244,11 @@ void setup_serve(CLI::App& app, Action& action) {
   sub->add_option("--allow-origin", options->flags.allowed_origins,
                   "HTTP: an allowed Origin; repeatable")
       ->type_name("ORIGIN");
+  sub->add_option("--max-connections", options->max_connections,
+                  "HTTP: open connections at most; more are refused with 503 (default: from the "
+                  "file descriptor limit)")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
 
   sub->footer(protocol_footer());
 

@@ -72,6 +72,46 @@ CREATE TABLE revoked_jtis (
 );
 CREATE INDEX revoked_jtis_expires_at ON revoked_jtis (expires_at);
 )sql"},
+    // Change notices for the replicas' auth caches (TokenStore::watch_changes). Triggers, not
+    // a NOTIFY in mcpd's own statements: they fire in the transaction of the change, whoever
+    // makes it (psql included), and only when it commits. Only what can change an answer
+    // counts: not last_used_at/updated_at, not new rows (no cached answer names them), not
+    // pruned revocations. Written to run again over itself (CREATE OR REPLACE, DROP IF EXISTS).
+    // SQLite has no notifications: a single host, and the cache lifetime bounds staleness.
+    {3, "auth change notices (PostgreSQL: NOTIFY mcpd_auth)", "SELECT 1;",
+     R"sql(
+CREATE OR REPLACE FUNCTION mcpd_notify_auth() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_ARGV[0] = 'jti' THEN
+    PERFORM pg_notify('mcpd_auth', 'jti');
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify('mcpd_auth', TG_ARGV[0] || ':' || OLD.id);
+  ELSE
+    PERFORM pg_notify('mcpd_auth', TG_ARGV[0] || ':' || NEW.id);
+  END IF;
+  RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS tokens_changed ON tokens;
+CREATE TRIGGER tokens_changed AFTER UPDATE ON tokens FOR EACH ROW
+  WHEN ((OLD.is_active, OLD.expires_at, OLD.allowed_tools, OLD.token_hash, OLD.user_id, OLD.name)
+        IS DISTINCT FROM
+        (NEW.is_active, NEW.expires_at, NEW.allowed_tools, NEW.token_hash, NEW.user_id, NEW.name))
+  EXECUTE FUNCTION mcpd_notify_auth('token');
+DROP TRIGGER IF EXISTS tokens_deleted ON tokens;
+CREATE TRIGGER tokens_deleted AFTER DELETE ON tokens FOR EACH ROW
+  EXECUTE FUNCTION mcpd_notify_auth('token');
+DROP TRIGGER IF EXISTS users_changed ON users;
+CREATE TRIGGER users_changed AFTER UPDATE ON users FOR EACH ROW
+  WHEN ((OLD.is_active, OLD.email) IS DISTINCT FROM (NEW.is_active, NEW.email))
+  EXECUTE FUNCTION mcpd_notify_auth('user');
+DROP TRIGGER IF EXISTS users_deleted ON users;
+CREATE TRIGGER users_deleted AFTER DELETE ON users FOR EACH ROW
+  EXECUTE FUNCTION mcpd_notify_auth('user');
+DROP TRIGGER IF EXISTS revoked_jtis_changed ON revoked_jtis;
+CREATE TRIGGER revoked_jtis_changed AFTER INSERT OR UPDATE ON revoked_jtis FOR EACH ROW
+  EXECUTE FUNCTION mcpd_notify_auth('jti');
+)sql"},
 };
 
 }  // namespace

@@ -16,10 +16,11 @@ std::optional<AuthResult> AuthCache::find(const std::string& key, TimePoint now)
 }
 
 void AuthCache::remember(const std::string& key, const AuthResult& result, TimePoint now,
-                         TimePoint fresh_until) {
+                         TimePoint fresh_until, std::optional<std::uint64_t> looked_up) {
   if (m_max_entries == 0 || fresh_until <= now) return;
   auto shared = std::make_shared<const AuthResult>(result);
   std::lock_guard lock(m_mutex);
+  if (looked_up && *looked_up != m_generation) return;
   if (const auto it = m_entries.find(key); it != m_entries.end()) {
     it->second.result = std::move(shared);
     it->second.stored_at = now;
@@ -47,6 +48,12 @@ void AuthCache::clear() {
   std::lock_guard lock(m_mutex);
   m_entries.clear();
   m_order.clear();
+  ++m_generation;
+}
+
+std::uint64_t AuthCache::generation() const {
+  std::shared_lock lock(m_mutex);
+  return m_generation;
 }
 
 std::size_t AuthCache::size() const {

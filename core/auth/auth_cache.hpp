@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -38,10 +39,14 @@ class AuthCache {
   // The answer stored for key, if it is still fresh at `now`.
   std::optional<AuthResult> find(const std::string& key, TimePoint now) const;
   // Stores (or replaces) the answer for key until fresh_until. Nothing is stored when
-  // fresh_until <= now or the cache has no room at all (max_entries = 0).
+  // fresh_until <= now, the cache has no room at all (max_entries = 0), or it was cleared after
+  // generation `looked_up` (an answer read from storage before a clear() may be the very one
+  // the clear was for).
   void remember(const std::string& key, const AuthResult& result, TimePoint now,
-                TimePoint fresh_until);
+                TimePoint fresh_until, std::optional<std::uint64_t> looked_up = std::nullopt);
+  // Forgets every answer and starts a new generation.
   void clear();
+  std::uint64_t generation() const;
   std::size_t size() const;
 
  private:
@@ -58,6 +63,7 @@ class AuthCache {
   mutable std::shared_mutex m_mutex;
   std::unordered_map<std::string, Entry> m_entries;
   std::list<std::string> m_order;  // keys, oldest stored first
+  std::uint64_t m_generation = 0;  // clear()s so far
 };
 
 }  // namespace mcpd::core::auth

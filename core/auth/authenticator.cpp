@@ -30,7 +30,11 @@ Authenticator::Authenticator(std::shared_ptr<TokenStore> store, Options options)
       m_resource(std::move(options.resource)),
       m_cache_options(options.cache),
       m_clock(std::move(options.clock)),
-      m_cache(m_cache_options.max_entries) {}
+      m_cache(std::make_shared<AuthCache>(m_cache_options.max_entries)) {}
+
+ChangeListener Authenticator::cache_invalidator() const {
+  return [cache = m_cache](const std::string&) { cache->clear(); };
+}
 
 Credential Authenticator::read(std::string_view bearer) const {
   Credential credential;
@@ -54,7 +58,7 @@ Credential Authenticator::read(std::string_view bearer) const {
 
 std::optional<AuthResult> Authenticator::try_cached(const Credential& credential) const {
   if (credential.kind == Credential::Kind::refused) return AuthResult{credential.refusal};
-  return m_cache.find(credential.hash, m_clock());
+  return m_cache->find(credential.hash, m_clock());
 }
 
 AuthResult Authenticator::authenticate(const Credential& credential) {
@@ -66,9 +70,10 @@ AuthResult Authenticator::authenticate(const Credential& credential) {
     verified = m_jwt->verify(credential.text);
     if (!verified->ok()) return *verified->failure;
   }
-  if (auto cached = m_cache.find(credential.hash, now)) return std::move(*cached);
+  if (auto cached = m_cache->find(credential.hash, now)) return std::move(*cached);
 
   auto fresh_until = now + m_cache_options.ttl;
+  const auto generation = m_cache->generation();
   AuthResult result = Refusal::unavailable;
   try {
     if (verified) {
@@ -81,7 +86,7 @@ AuthResult Authenticator::authenticate(const Credential& credential) {
     result = Refusal::unavailable;
   }
   if (result.refused(Refusal::unavailable)) return result;  // fail closed now, retry next time
-  m_cache.remember(credential.hash, result, now, fresh_until);
+  m_cache->remember(credential.hash, result, now, fresh_until, generation);
   return result;
 }
 

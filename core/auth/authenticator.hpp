@@ -8,9 +8,10 @@
 //
 // A credential is read once per request (read(): its kind and its hash, no I/O); the hash keys
 // one short-lived cache of answers, refusals included (AuthCacheOptions: 2 s, so revocation,
-// expiry and disabled users take effect on every replica within it; a success never outlives
-// the token's expiry or the JWT's exp). Malformed credentials never reach storage nor take a
-// cache slot; storage failures fail closed (unavailable) and are not cached. Thread-safe.
+// expiry and disabled users take effect on every replica within it even when change notices
+// are lost; with PostgreSQL they arrive at once, see cache_invalidator(); a success never
+// outlives the token's expiry or the JWT's exp). Malformed credentials never reach storage nor take
+// a cache slot; storage failures fail closed (unavailable) and are not cached. Thread-safe.
 
 #include <chrono>
 #include <cstddef>
@@ -81,9 +82,12 @@ class Authenticator {
 
   const std::optional<ProtectedResource>& protected_resource() const { return m_resource; }
 
-  std::size_t cache_size() const { return m_cache.size(); }
+  std::size_t cache_size() const { return m_cache->size(); }
   // Forgets every cached answer (e.g. after an administrative change in this process).
-  void clear_cache() { m_cache.clear(); }
+  void clear_cache() { m_cache->clear(); }
+  // What TokenStore::watch_changes calls: every notice clears the whole cache (changes are rare,
+  // and each costs the active credentials one storage lookup). Holds the cache, not *this.
+  ChangeListener cache_invalidator() const;
 
  private:
   // The storage part of each chain, given seconds-precision `now`. `fresh_until` is lowered to
@@ -97,7 +101,7 @@ class Authenticator {
   std::optional<ProtectedResource> m_resource;
   AuthCacheOptions m_cache_options;
   Clock m_clock;
-  AuthCache m_cache;  // credential hash -> answer
+  std::shared_ptr<AuthCache> m_cache;  // credential hash -> answer; shared with the invalidator
 };
 
 // The daemon's authenticator from its settings: opaque tokens (hashed with the settings' token

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,10 @@ struct TokenFilter {
   bool include_inactive = false;          // also revoked and expired tokens
   Time now{};                             // the expiry cut-off when !include_inactive
 };
+
+// What a change notice names: "token:<id>", "user:<id>" or "jti" (never a secret), or "" when
+// changes may have been missed (the backend was not listening for a while): forget everything.
+using ChangeListener = std::function<void(const std::string& what)>;
 
 class TokenStore {
  public:
@@ -94,6 +99,17 @@ class TokenStore {
 
   // Highest applied schema migration.
   virtual Result<int> schema_version() = 0;
+
+  // Calls `listener`, on a thread of the store's, whenever a user, a token or a revoked JWT id
+  // changes in a way that can change an authentication answer, whoever made the change (another
+  // replica, the CLI, psql), so that a cache of answers can forget them at once instead of at
+  // the end of its lifetime. Once per store; watching ends when the store is destroyed. Returns
+  // false when the backend has no such notices (SQLite: one host, and the cache lifetime bounds
+  // how long an answer may be stale). PostgreSQL: LISTEN/NOTIFY on a dedicated connection.
+  virtual bool watch_changes(ChangeListener listener) {
+    (void)listener;
+    return false;
+  }
 
  protected:
   // UPDATE tokens SET last_used_at = now WHERE id = token_id AND

@@ -69,6 +69,12 @@ void apply_server_environment(Settings& s, EnvLayer& e) {
   e.apply("MCPD_STATE_KEY_FILE", "server.state_key_file",
           [&](const std::string& v) { s.state_key_file = v; });
   e.apply("MCPD_PORT_FILE", "server.port_file", [&](const std::string& v) { s.port_file = v; });
+  e.apply("MCPD_MAX_CONNECTIONS", "server.max_connections", [&](const std::string& v) {
+    const auto cap = parse_integer(v);
+    if (!cap || *cap < 0 || *cap > INT_MAX)
+      throw Error("MCPD_MAX_CONNECTIONS: expected a non-negative integer, got '" + v + "'");
+    s.max_connections = static_cast<int>(*cap);
+  });
 }
 
 void apply_log_environment(Settings& s, EnvLayer& e) {
@@ -112,7 +118,8 @@ void apply_auth_environment(Settings& s, EnvLayer& e) {
 void apply_django_environment(Settings& s, EnvLayer& e) {
   e.apply("DJANGO_BASE_URL", "upstreams.django.base_url", [&](const std::string& v) {
     if (!valid_http_url(v))
-      throw Error("DJANGO_BASE_URL: expected an http:// or https:// URL, got '" + v + "'");
+      throw Error("DJANGO_BASE_URL: expected an http:// or https:// URL, got '" + redact_url(v) +
+                  "'");
     const bool is_new = s.upstreams.find("django") == s.upstreams.end();
     auto& django = s.upstreams["django"];
     django.base_url = v;
@@ -299,12 +306,36 @@ bool parse_bool(const std::string& text, const std::string& what) {
   throw Error(what + ": expected true or false, got '" + text + "'");
 }
 
+namespace {
+
+// "a, b,c" -> {"a", "b", "c"}; empty items dropped.
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) items.push_back(std::move(item));
+    start = end + 1;
+  }
+  return items;
+}
+
+}  // namespace
+
 void apply_environment(Settings& s, const Environment& env) {
   EnvLayer layer(s, env);
   apply_server_environment(s, layer);
   apply_log_environment(s, layer);
   apply_auth_environment(s, layer);
   apply_django_environment(s, layer);
+  layer.apply("MCPD_UPSTREAM_DENY", "upstream.deny",
+              [&](const std::string& v) { s.upstream_deny = comma_list(v); });
+  layer.apply("MCPD_UPSTREAM_ALLOW", "upstream.allow",
+              [&](const std::string& v) { s.upstream_allow = comma_list(v); });
   // MCPD_DATABASE_URL over DATABASE_URL.
   if (!layer.apply("MCPD_DATABASE_URL", "database", [&](const std::string& v) { s.database = v; }))
     layer.apply("DATABASE_URL", "database", [&](const std::string& v) { s.database = v; });
@@ -334,6 +365,12 @@ void apply_flags(Settings& s, const SettingsFlags& flags) {
   if (!flags.allowed_origins.empty()) {
     s.allowed_origins = flags.allowed_origins;
     s.origins["allowed_origins"] = Origin::from_flag("--allow-origin");
+  }
+  if (flags.max_connections) {
+    if (*flags.max_connections < 0)
+      throw Error("--max-connections: expected a non-negative integer");
+    s.max_connections = *flags.max_connections;
+    s.origins["server.max_connections"] = Origin::from_flag("--max-connections");
   }
 }
 

@@ -43,6 +43,14 @@ struct UpstreamSettings {
   std::filesystem::path ca_file;
 };
 
+// Upstream addresses always refused unless upstream.allow lifts them: the unspecified
+// addresses (0.0.0.0 reaches this host), link-local (169.254.169.254 is the metadata service
+// of AWS, GCP, Azure, OCI...), EC2's IPv6 metadata address, Alibaba Cloud's metadata address
+// and Azure's host endpoint.
+inline const std::vector<std::string> k_builtin_upstream_deny = {
+    "0.0.0.0/8", "169.254.0.0/16", "100.100.100.200/32", "168.63.129.16/32",
+    "::/128",    "fe80::/10",      "fd00:ec2::254/128"};
+
 struct JwtSettings {
   bool enabled = false;                   // auth.jwt present, or JWT_SECRET set
   std::string algorithm = "HS256";        // HS256 or RS256
@@ -91,6 +99,14 @@ struct Settings {
   std::filesystem::path state_key_file;
   std::string state_key;
   std::filesystem::path port_file;  // MCPD_PORT_FILE: HTTP writes its bound port there
+  // HTTP: open connections at most (server.max_connections, MCPD_MAX_CONNECTIONS,
+  // --max-connections); 0 = derived from RLIMIT_NOFILE at startup.
+  int max_connections = 0;
+  // HTTP deadlines (server.timeouts_ms): first byte to end of headers, end of headers to end of
+  // body, keep-alive wait for the next request, and progress of each write.
+  struct HttpTimeouts {
+    std::chrono::milliseconds header{10000}, body{30000}, idle{60000}, write{30000};
+  } http_timeouts;
 
   // URL. Highest first: --database, MCPD_DATABASE_URL, DATABASE_URL, the config file, then
   // the default sqlite:// file: $STATE_DIRECTORY/mcpd.db under systemd, else
@@ -121,6 +137,12 @@ struct Settings {
   std::string log_format;
 
   std::map<std::string, UpstreamSettings> upstreams;
+
+  // "upstream": the address guard of http handlers (MCPD_UPSTREAM_DENY/_ALLOW, comma-separated;
+  // upstream.deny/allow). IPv4/IPv6 ranges; `deny` adds to k_builtin_upstream_deny, `allow`
+  // lifts a refusal. Checked (and refused when malformed) by transports/upstream.
+  std::vector<std::string> upstream_deny;
+  std::vector<std::string> upstream_allow;
 
   // "exec": scratch directories of exec handlers. Default: $RUNTIME_DIRECTORY/scratch under
   // systemd, else ${TMPDIR:-/tmp}/mcpd-<uid>.
@@ -160,6 +182,7 @@ struct SettingsFlags {
   bool no_auth = false;
   bool stateless = false;
   std::vector<std::string> allowed_origins;  // replaces the configured list when non-empty
+  std::optional<int> max_connections;
 };
 
 struct SettingsOptions {

@@ -168,7 +168,7 @@ class ConfigReader {
 void read_server(Settings& s, const json& server, const ConfigReader& r) {
   r.object(server, "server",
            {"name", "title", "version", "environment", "instructions", "listen", "stateless",
-            "cache_ttl_ms", "state_key_file"});
+            "cache_ttl_ms", "state_key_file", "max_connections", "timeouts_ms"});
   if (server.contains("name")) s.name = r.string(server["name"], "server.name", true);
   if (server.contains("title")) s.title = r.string(server["title"], "server.title");
   if (server.contains("version")) s.version = r.string(server["version"], "server.version", true);
@@ -191,6 +191,21 @@ void read_server(Settings& s, const json& server, const ConfigReader& r) {
         std::chrono::milliseconds(r.integer(server["cache_ttl_ms"], "server.cache_ttl_ms", 0));
   if (server.contains("state_key_file"))
     s.state_key_file = r.path(server["state_key_file"], "server.state_key_file");
+  if (server.contains("max_connections"))
+    s.max_connections = r.integer(server["max_connections"], "server.max_connections", 0);
+  if (server.contains("timeouts_ms")) {
+    const json& timeouts = server["timeouts_ms"];
+    r.object(timeouts, "server.timeouts_ms", {"header", "body", "idle", "write"});
+    auto read = [&](const char* name, std::chrono::milliseconds& target) {
+      if (timeouts.contains(name))
+        target = std::chrono::milliseconds(
+            r.integer(timeouts[name], std::string("server.timeouts_ms.") + name, 1));
+    };
+    read("header", s.http_timeouts.header);
+    read("body", s.http_timeouts.body);
+    read("idle", s.http_timeouts.idle);
+    read("write", s.http_timeouts.write);
+  }
 }
 
 void read_auth(Settings& s, const json& auth, const ConfigReader& r) {
@@ -279,7 +294,7 @@ void apply_config(Settings& s, const nlohmann::json& config, const fs::path& fil
   const ConfigReader r(file);
   r.object(config, "",
            {"$schema", "server", "database", "tools", "auth", "rate_limit", "allowed_origins",
-            "log", "upstreams", "exec"});
+            "log", "upstreams", "upstream", "exec"});
   if (config.contains("server")) read_server(s, config["server"], r);
   if (config.contains("database")) {
     // The scheme is checked once the URL is final (finish_settings), naming this file.
@@ -321,6 +336,12 @@ void apply_config(Settings& s, const nlohmann::json& config, const fs::path& fil
   }
   if (config.contains("upstreams")) read_upstreams(s, config["upstreams"], r);
   if (config.contains("exec")) read_exec(s, config["exec"], r);
+  if (config.contains("upstream")) {
+    const json& guard = config["upstream"];
+    r.object(guard, "upstream", {"deny", "allow"});
+    if (guard.contains("deny")) s.upstream_deny = r.strings(guard["deny"], "upstream.deny");
+    if (guard.contains("allow")) s.upstream_allow = r.strings(guard["allow"], "upstream.allow");
+  }
   record_file_origins(s, config, file);
 }
 

@@ -18,7 +18,9 @@ ojson mask(const std::string& secret) {
 }
 
 ojson describe_upstream(const UpstreamSettings& u) {
-  return {{"base_url", u.base_url},       {"auth_scheme", u.auth_scheme},
+  // A base URL with credentials is refused when upstreams are built; never show them meanwhile.
+  const std::string public_url = redact_url(u.base_url);
+  return {{"base_url", public_url},       {"auth_scheme", u.auth_scheme},
           {"api_key_env", u.api_key_env}, {"api_key_file", u.api_key_file.string()},
           {"api_key", mask(u.api_key)},   {"timeout_ms", u.timeout.count()},
           {"max_retries", u.max_retries}, {"pool_size", u.pool_size},
@@ -36,7 +38,13 @@ ojson describe_server(const Settings& s) {
           {"cache_ttl_ms", s.cache_ttl.count()},
           {"state_key_file", s.state_key_file.string()},
           {"state_key", mask(s.state_key)},
-          {"port_file", s.port_file.string()}};
+          {"port_file", s.port_file.string()},
+          {"max_connections", s.max_connections},
+          {"timeouts_ms",
+           {{"header", s.http_timeouts.header.count()},
+            {"body", s.http_timeouts.body.count()},
+            {"idle", s.http_timeouts.idle.count()},
+            {"write", s.http_timeouts.write.count()}}}};
 }
 
 ojson describe_auth(const Settings& s) {
@@ -88,6 +96,9 @@ Origin Settings::origin(const std::string& key) const {
 nlohmann::ordered_json Settings::describe() const {
   ojson upstream_list = ojson::object();
   for (const auto& [upstream, u] : upstreams) upstream_list[upstream] = describe_upstream(u);
+  // The built-in ranges first: what is refused, not only what was configured.
+  std::vector<std::string> upstream_deny_rules = k_builtin_upstream_deny;
+  upstream_deny_rules.insert(upstream_deny_rules.end(), upstream_deny.begin(), upstream_deny.end());
   ojson tool_paths = ojson::array();
   for (const auto& p : tools) tool_paths.push_back(p.string());
   return {
@@ -102,6 +113,7 @@ nlohmann::ordered_json Settings::describe() const {
       {"allowed_origins", allowed_origins},
       {"log", {{"level", log_level}, {"format", log_format}}},
       {"upstreams", upstream_list},
+      {"upstream", {{"deny", upstream_deny_rules}, {"allow", upstream_allow}}},
       {"exec",
        {{"scratch_dir", scratch_dir.string()},
         {"scratch_max_age_seconds", scratch_max_age.count()},

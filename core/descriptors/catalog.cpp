@@ -81,6 +81,9 @@ const std::vector<DescriptorRule>& descriptor_rules() {
       {"destructive-hint", S::warning,
        "a delete_/drop_/remove_/destroy_ tool without "
        "annotations.destructiveHint"},
+      {"exec-env", S::warning,
+       "an exec handler's env passes on one of mcpd's secrets (JWT_SECRET, MCPD_TOKEN, ...) or a "
+       "variable that changes what code the child loads (LD_*, PYTHONPATH, NODE_OPTIONS, ...)"},
       {"no-descriptors", S::warning, "a directory without *.json files"},
   };
   return rules;

@@ -93,6 +93,19 @@ void check_reserved_headers(FileChecker& c, const json& headers, const std::stri
   }
 }
 
+// Why passing mcpd's own variable `name` on to a child deserves a second look, if it does:
+// mcpd's secrets, and variables that change how the child's program is loaded.
+std::optional<std::string> risky_env_name(const std::string& name) {
+  for (const char* secret : {"JWT_SECRET", "MCPD_TOKEN", "MCPD_TOKEN_PEPPER", "MCPD_STATE_KEY",
+                             "MCPD_DATABASE_URL", "DJANGO_API_KEY"})
+    if (name == secret)
+      return "'" + name + "' is one of mcpd's own secrets; the child would receive it";
+  if (name.rfind("LD_", 0) == 0 || name == "PYTHONPATH" || name == "NODE_OPTIONS" ||
+      name == "PERL5LIB" || name == "RUBYOPT")
+    return "'" + name + "' changes which code the child loads; pass it only on purpose";
+  return std::nullopt;
+}
+
 // "command": argv strings; a program path (with '/') must exist and be executable, relative to
 // the descriptor's directory. A bare name is looked up on PATH at run time.
 void load_command(FileChecker& c, const json& spec, const std::string& ptr,
@@ -147,7 +160,10 @@ std::optional<HandlerSpec> load_exec(FileChecker& c, const json& spec, const std
   if (const json* cwd = c.member(spec, ptr, "cwd", Kind::nonempty_string, "handler")) {
     exec.cwd = c.resolve(cwd->get<std::string>());
     std::error_code ec;
-    if (!std::filesystem::is_directory(exec.cwd, ec))
+    if (!find_placeholders(cwd->get_ref<const std::string&>()).empty())
+      c.error(pointer_append(ptr, "cwd"), "handler",
+              "'cwd' is fixed: placeholders are not substituted there (pass values as arguments)");
+    else if (!std::filesystem::is_directory(exec.cwd, ec))
       c.error(pointer_append(ptr, "cwd"), "missing-file",
               "working directory '" + exec.cwd.string() + "' does not exist");
   }
@@ -156,6 +172,8 @@ std::optional<HandlerSpec> load_exec(FileChecker& c, const json& spec, const std
       const json& name = (*env)[i];
       if (name.is_string() && is_identifier(name.get<std::string>())) {
         exec.env.push_back(name.get<std::string>());
+        if (auto why = risky_env_name(exec.env.back()))
+          c.warning(pointer_append(pointer_append(ptr, "env"), i), "exec-env", *why);
       } else {
         c.error(pointer_append(pointer_append(ptr, "env"), i), "handler",
                 "'env' lists names of variables to pass on, e.g. \"LANG\"; " +

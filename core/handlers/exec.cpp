@@ -442,6 +442,12 @@ json run_exec_unchecked(const ExecHandlerSpec& spec, const fs::path& base_dir,
   if (auto problem = cwd_problem(request.cwd)) {
     return tool_error("cannot run '" + program + "': " + *problem);
   }
+  // execve() ends each argument at its first NUL: a value with one would silently lose the rest.
+  for (std::size_t i = 1; i < request.argv.size(); ++i) {
+    if (request.argv[i].find('\0') != std::string::npos)
+      return tool_error("cannot run '" + program + "': argument " + std::to_string(i) +
+                        " would contain a NUL character, which a program argument cannot hold");
+  }
 
   auto scratch = ScratchDir::create(settings.scratch_root);
   if (auto* problem = std::get_if<std::string>(&scratch)) {

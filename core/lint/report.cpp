@@ -46,6 +46,7 @@ constexpr std::array k_rules{
     RuleInfo{"html-comment", "HTML comment in a description"},
     RuleInfo{"suspicious-instructions", "Instruction-like text in a description"},
     RuleInfo{"destructive-hint", "Destructive-sounding tool without destructiveHint"},
+    RuleInfo{"exec-env", "exec handler passes on a secret or a code-loading variable"},
 };
 
 // Characters that render as nothing or reorder text; shown escaped so that a report about

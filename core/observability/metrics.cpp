@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <utility>
 
@@ -137,8 +138,24 @@ struct Metrics::State {
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::int64_t> active_sessions{0};
   std::atomic<std::uint64_t> rate_limit_clients{0};
+  std::atomic<std::uint64_t> connections_refused{0};
   mutable std::mutex source_mutex;
   std::function<std::size_t()> rate_limit_source;
+  std::function<std::size_t()> connections_source;
+
+  std::optional<std::uint64_t> http_connections_now() const {
+    std::function<std::size_t()> source;
+    {
+      std::lock_guard lock(source_mutex);
+      source = connections_source;
+    }
+    if (!source) return std::nullopt;
+    try {
+      return source();
+    } catch (...) {
+      return std::nullopt;  // a scrape must not fail
+    }
+  }
 
   std::uint64_t rate_limit_clients_now() const {
     std::function<std::size_t()> source;
@@ -225,6 +242,15 @@ void Metrics::set_rate_limit_clients(std::size_t value) {
   m_state->rate_limit_clients.store(value, std::memory_order_relaxed);
 }
 
+void Metrics::connection_refused() {
+  m_state->connections_refused.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::set_http_connections_source(std::function<std::size_t()> source) {
+  std::lock_guard lock(m_state->source_mutex);
+  m_state->connections_source = std::move(source);
+}
+
 std::string Metrics::render_prometheus() const {
   const auto& state = *m_state;
   std::string out;
@@ -273,6 +299,14 @@ std::string Metrics::render_prometheus() const {
   sample(out, "mcp_errors_total", {}, std::to_string(load(state.errors)));
   header(out, "mcp_rate_limit_clients", "gauge", "Clients currently tracked by the rate limiter.");
   sample(out, "mcp_rate_limit_clients", {}, std::to_string(state.rate_limit_clients_now()));
+  header(out, "mcp_http_connections_refused_total", "counter",
+         "HTTP connections refused because the server was at its connection cap.");
+  sample(out, "mcp_http_connections_refused_total", {},
+         std::to_string(load(state.connections_refused)));
+  if (const auto open = state.http_connections_now()) {
+    header(out, "mcp_http_connections", "gauge", "HTTP connections currently open.");
+    sample(out, "mcp_http_connections", {}, std::to_string(*open));
+  }
 
   const auto process = sample_process();
   for (const auto& metric : k_process_metrics) {
@@ -325,6 +359,8 @@ json Metrics::render_json() const {
   out["mcp_requests_total"] = load(state.requests);
   out["mcp_errors_total"] = load(state.errors);
   out["mcp_rate_limit_clients"] = state.rate_limit_clients_now();
+  out["mcp_http_connections_refused_total"] = load(state.connections_refused);
+  if (const auto open = state.http_connections_now()) out["mcp_http_connections"] = *open;
 
   const auto process = sample_process();
   for (const auto& metric : k_process_metrics) {

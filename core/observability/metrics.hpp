@@ -67,6 +67,12 @@ class Metrics final : public CallObserver {
   // or the last value given to set_rate_limit_clients when there is no source.
   void set_rate_limit_clients_source(std::function<std::size_t()> source);
   void set_rate_limit_clients(std::size_t value);
+  // mcp_http_connections_refused_total: connections turned away because the server was at its
+  // connection cap.
+  void connection_refused();
+  // mcp_http_connections: HTTP connections currently open, read from `source` at render time
+  // (absent from the output without one).
+  void set_http_connections_source(std::function<std::size_t()> source);
 
   // The exposition text (Content-Type k_prometheus_content_type), process_* included.
   std::string render_prometheus() const;

@@ -96,6 +96,14 @@ json read_file_source(const Request& request, const std::string& uri, const Reso
         throw resource_not_found(request, uri);
     }
     path = substitute(std::string_view(path), match.variables);
+    // Values hold no '/', so the path keeps the template's components; one built from several
+    // variables ("{a}{b}" from "." and ".") must not become "." or ".." either.
+    const std::filesystem::path pattern = *match.source.file, filled = path;
+    for (auto p = pattern.begin(), f = filled.begin(); p != pattern.end() && f != filled.end();
+         ++p, ++f) {
+      if (p->string().find('{') != std::string::npos && (*f == "." || *f == ".."))
+        throw resource_not_found(request, uri);
+    }
   }
 
   std::error_code ec;

@@ -11,6 +11,7 @@
 #include "storage/database_url.hpp"
 #include "storage/migrations.hpp"
 #include "storage/pool.hpp"
+#include "storage/postgres/change_watcher.hpp"
 #include "storage/store_checks.hpp"
 
 namespace mcpd::storage {
@@ -146,6 +147,7 @@ class PostgresStore final : public TokenStore {
   Result<std::size_t> prune_revoked_jtis(Time now) override;
   Result<void> ping() override;
   Result<int> schema_version() override;
+  bool watch_changes(core::auth::ChangeListener listener) override;
 
  protected:
   Result<void> write_last_used(std::int64_t token_id, Time now) override;
@@ -169,6 +171,8 @@ class PostgresStore final : public TokenStore {
   SteadyClock::time_point m_retry_at{};
   std::chrono::milliseconds m_backoff{0};
   std::string m_last_error;
+
+  std::unique_ptr<postgres::ChangeWatcher> m_watcher;  // LISTEN mcpd_auth, once asked to
 };
 
 Result<std::unique_ptr<Connection>> PostgresStore::connect() {
@@ -462,6 +466,13 @@ Result<int> PostgresStore::schema_version() {
     pqxx::read_transaction tx(c);
     return tx.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0].as<int>();
   });
+}
+
+bool PostgresStore::watch_changes(core::auth::ChangeListener listener) {
+  m_watcher.reset();
+  m_watcher =
+      std::make_unique<postgres::ChangeWatcher>(m_conninfo, m_display_url, std::move(listener));
+  return true;
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
-// Opens COUNT legacy SSE streams (GET /sse) to 127.0.0.1:PORT, waits until each one has
-// received its `endpoint` event, prints how many it holds, then holds them until killed.
+// Opens COUNT idle streams to 127.0.0.1:PORT, waits until each one has received its first
+// event, prints how many it holds (and how many failed), then holds them until killed.
+//   legacy (default): GET /sse, waits for the `endpoint` event;
+//   listen: POST /mcp with a 2026-07-28 `subscriptions/listen` (tools list changes), waits for
+//           the acknowledgement.
 //
-//   bench_sse_hold PORT COUNT TOKEN
+//   bench_sse_hold PORT COUNT TOKEN [legacy|listen]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,7 +21,7 @@
 namespace {
 
 // One stream; -1 when it could not be opened.
-int open_stream(int port, const std::string& request) {
+int open_stream(int port, const std::string& request, const char* first_event) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
   sockaddr_in address{};
@@ -31,7 +34,7 @@ int open_stream(int port, const std::string& request) {
     return -1;
   }
   std::string received;
-  while (received.find("event: endpoint") == std::string::npos) {
+  while (received.find(first_event) == std::string::npos) {
     pollfd pfd{fd, POLLIN, 0};
     char chunk[4096];
     ssize_t n = 0;
@@ -49,8 +52,9 @@ int open_stream(int port, const std::string& request) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: bench_sse_hold PORT COUNT TOKEN\n");
+  const std::string mode = argc == 5 ? argv[4] : "legacy";
+  if ((argc != 4 && argc != 5) || (mode != "legacy" && mode != "listen")) {
+    std::fprintf(stderr, "usage: bench_sse_hold PORT COUNT TOKEN [legacy|listen]\n");
     return 2;
   }
   const int port = std::atoi(argv[1]);
@@ -61,13 +65,29 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &limit);
   signal(SIGPIPE, SIG_IGN);
 
-  const std::string request = "GET /sse HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                              "\r\nAccept: text/event-stream\r\nAuthorization: Bearer " + argv[3] +
-                              "\r\n\r\n";
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(port) + "\r\n";
+  const std::string auth = std::string{"Authorization: Bearer "} + argv[3] + "\r\n";
+  std::string request;
+  const char* first_event = "event: endpoint";
+  if (mode == "legacy") {
+    request = "GET /sse HTTP/1.1\r\n" + host + "Accept: text/event-stream\r\n" + auth + "\r\n";
+  } else {
+    const std::string body =
+        R"({"jsonrpc":"2.0","id":"listen","method":"subscriptions/listen","params":{"_meta":{)"
+        R"("io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+        R"("io.modelcontextprotocol/clientCapabilities":{}},)"
+        R"("notifications":{"toolsListChanged":true}}})";
+    request = "POST /mcp HTTP/1.1\r\n" + host + auth +
+              "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+              "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: subscriptions/listen\r\n"
+              "Content-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n" + body;
+    first_event = "notifications/subscriptions/acknowledged";
+  }
   std::vector<int> streams;
   int failed = 0;
   for (int i = 0; i < count; ++i) {
-    const int fd = open_stream(port, request);
+    const int fd = open_stream(port, request, first_event);
     if (fd < 0) {
       if (++failed > 10) break;
       continue;

@@ -5,7 +5,8 @@
 # conformance suite (tests/conformance/run.sh), which installs its own Node into .node/ on
 # first use. Every name contains "http": ctest -R http.
 
-foreach(name IN ITEMS streamable auth legacy_sse limits lifecycle systemd rate_limit modern_headers modern_listen routing)
+foreach(name IN ITEMS streamable auth legacy_sse limits lifecycle systemd rate_limit modern_headers modern_listen routing
+                  edge)
   mcpd_node_test(integration_http_${name} ${CMAKE_CURRENT_SOURCE_DIR}/http/${name}.test.mjs
                  "integration;http")
 endforeach()

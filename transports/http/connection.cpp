@@ -161,12 +161,13 @@ void Exchange::notify_closed() {
 
 Connection::Connection(Socket socket, std::shared_ptr<const ListenerInfo> listener,
                        const ConnectionLimits& limits, RequestHandler handler,
-                       StatusObserver observer)
+                       StatusObserver observer, bool over_capacity)
     : m_socket(std::move(socket)),
       m_listener(std::move(listener)),
       m_limits(limits),
       m_handler(std::move(handler)),
       m_observer(std::move(observer)),
+      m_over_capacity(over_capacity),
       m_read_timer(m_socket.get_executor()),
       m_write_timer(m_socket.get_executor()),
       m_heartbeat_timer(m_socket.get_executor()) {
@@ -298,8 +299,9 @@ void Connection::on_request(error_code ec) {
   m_parser.reset();
   request->peer = m_peer;
   request->listener = m_listener;
+  request->over_capacity = m_over_capacity;
 
-  const bool keep_alive = request->message.keep_alive() && !m_shutting_down;
+  const bool keep_alive = request->message.keep_alive() && !m_shutting_down && !m_over_capacity;
   m_exchange =
       std::make_shared<Exchange>(weak_from_this(), m_socket.get_executor(), ++m_serial, keep_alive,
                                  request->message.version() == 10, request->head());
@@ -407,21 +409,45 @@ void Connection::enqueue(std::string data) {
   if (!m_writing) do_write();
 }
 
-// Writes everything queued in one gathered write; one write in flight at a time.
+// Writes everything queued as one gathered write, one write in flight at a time. The write
+// deadline applies to each step (write_some), so a large answer to a slow but reading client
+// goes out however long it takes, while a client that stops reading is dropped.
 void Connection::do_write() {
   m_writing = true;
-  std::vector<net::const_buffer> buffers;
-  while (!m_queue.empty() && buffers.size() < 64) {
+  while (!m_queue.empty() && m_in_flight.size() < 64) {
     m_in_flight.push_back(std::move(m_queue.front()));
     m_queue.pop_front();
-    buffers.emplace_back(net::buffer(m_in_flight.back()));
+  }
+  m_written = 0;
+  write_some();
+}
+
+void Connection::write_some() {
+  std::vector<net::const_buffer> buffers;
+  std::size_t skip = m_written;
+  for (const auto& data : m_in_flight) {
+    if (skip >= data.size()) {
+      skip -= data.size();
+      continue;
+    }
+    buffers.emplace_back(net::buffer(data) + skip);
+    skip = 0;
   }
   m_write_timer.expires_after(m_limits.write_timeout);
   m_write_timer.async_wait([self = shared_from_this()](error_code ec) {
     if (ec || self->m_write_timer.expiry() > Timer::clock_type::now()) return;
     self->close("write timeout");
   });
-  net::async_write(m_socket, buffers, [self = shared_from_this()](error_code ec, std::size_t n) {
+  m_socket.async_write_some(buffers, [self = shared_from_this()](error_code ec, std::size_t n) {
+    if (!ec && self->m_state != State::closed) {
+      self->m_written += n;
+      std::size_t total = 0;
+      for (const auto& data : self->m_in_flight) total += data.size();
+      if (self->m_written < total) {
+        self->write_some();
+        return;
+      }
+    }
     self->on_write(ec, n);
   });
 }

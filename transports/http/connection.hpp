@@ -64,6 +64,8 @@ struct IncomingRequest {
   std::string peer;    // the socket's remote address
   std::string client;  // the client's address (peer, or X-Forwarded-For behind a local proxy)
   std::shared_ptr<const ListenerInfo> listener;
+  // Admitted past the connection cap: only the probes are served (router.cpp), then it closes.
+  bool over_capacity = false;
 
   std::optional<std::string_view> header(std::string_view name) const;
   bool head() const;  // a HEAD request: no body in the answer
@@ -129,7 +131,8 @@ using RequestHandler =
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, std::shared_ptr<const ListenerInfo> listener,
-             const ConnectionLimits& limits, RequestHandler handler, StatusObserver observer);
+             const ConnectionLimits& limits, RequestHandler handler, StatusObserver observer,
+             bool over_capacity = false);
   ~Connection();
 
   void start();
@@ -162,6 +165,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void enqueue(std::string data);
   void do_write();
+  void write_some();
   void on_write(boost::system::error_code ec, std::size_t n);
   void after_exchange();
   void arm_read_deadline(std::chrono::milliseconds d);
@@ -175,6 +179,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RequestHandler m_handler;
   StatusObserver m_observer;
   std::string m_peer;
+  const bool m_over_capacity;
 
   State m_state = State::waiting;
   boost::beast::flat_buffer m_buffer;
@@ -194,6 +199,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::deque<std::string> m_queue;
   std::deque<std::string> m_in_flight;  // strings being written (kept alive for the write)
+  std::size_t m_written = 0;            // bytes of m_in_flight already written
   std::size_t m_queued_bytes = 0;
   bool m_writing = false;
   bool m_wrote_since_heartbeat = false;

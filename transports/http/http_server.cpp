@@ -5,6 +5,7 @@
 #include "transports/http/http_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -116,6 +117,7 @@ class Server {
   int run() {
     if (m_settings.require_auth && !m_services.authenticator)
       throw Error("authentication is required but no token storage is configured");
+    admit();
     open_listeners();
     refuse_unsafe_setups();
     prepare_services();
@@ -143,7 +145,10 @@ class Server {
     // Calls were cancelled or have finished; what is left returns promptly.
     m_workers.join();
     m_auxiliary.join();
-    if (m_services.metrics) m_services.metrics->set_rate_limit_clients_source(nullptr);
+    if (m_services.metrics) {
+      m_services.metrics->set_rate_limit_clients_source(nullptr);
+      m_services.metrics->set_http_connections_source(nullptr);
+    }
     spdlog::info("HTTP server stopped");
     return k_exit_ok;
   }
@@ -155,6 +160,27 @@ class Server {
                                              const core::Dispatcher& dispatcher) {
     settings.max_json_depth = dispatcher.options().max_json_depth;
     return settings;
+  }
+
+  // The connection cap (and the file descriptor limit raised to its hard limit, whatever the cap).
+  void admit() {
+    const std::size_t automatic = default_max_connections();
+    m_admission.max_connections =
+        m_settings.max_connections > 0 ? m_settings.max_connections : automatic;
+    spdlog::info("serving at most {} HTTP connections at once", m_admission.max_connections);
+    if (m_admission.max_connections > automatic)
+      spdlog::warn(
+          "max_connections {} is more than the open-file limit leaves room for ({}): accept may "
+          "fail with EMFILE (it is retried) and tool calls may fail to start",
+          m_admission.max_connections, automatic);
+    auto* metrics = m_services.metrics.get();
+    auto refused = std::make_shared<std::atomic<std::uint64_t>>(0);
+    m_admission.on_refused = [metrics, refused] {
+      if (metrics) metrics->connection_refused();
+      const auto n = refused->fetch_add(1, std::memory_order_relaxed) + 1;
+      if (n == 1 || n % 1000 == 0)
+        spdlog::warn("at the connection cap: refused a connection with 503 ({} so far)", n);
+    };
   }
 
   void open_listeners() {
@@ -181,8 +207,8 @@ class Server {
       };
     }
     for (auto& acceptor : acceptors)
-      m_listeners.push_back(std::make_shared<Listener>(m_ioc, std::move(acceptor), m_limits,
-                                                       handler, observer, m_connections));
+      m_listeners.push_back(std::make_shared<Listener>(
+          m_ioc, std::move(acceptor), m_limits, handler, observer, m_connections, m_admission));
   }
 
   void refuse_unsafe_setups() {
@@ -204,6 +230,7 @@ class Server {
       m_services.dispatcher.set_observer(metrics);
       metrics->set_rate_limit_clients_source(
           [this] { return m_limiter.size() + m_failure_limiter.size(); });
+      metrics->set_http_connections_source([this] { return m_connections.size(); });
     }
     m_ctx.on_drained = [this] { net::post(m_strand, [this] { on_drained(); }); };
   }
@@ -323,6 +350,7 @@ class Server {
   AuthGate m_auth;
   ServerContext m_ctx;
   ConnectionLimits m_limits;
+  Admission m_admission;
   ConnectionSet m_connections;
   std::vector<std::shared_ptr<Listener>> m_listeners;
   net::strand<net::io_context::executor_type> m_strand;
@@ -346,7 +374,26 @@ HttpSettings http_settings(const core::Settings& settings) {
   http.rate_limit_window_seconds = static_cast<double>(settings.rate_limit_window.count());
   http.rate_limit_burst = static_cast<std::uint32_t>(std::max(0, settings.rate_limit_burst));
   http.port_file = settings.port_file.string();
+  http.max_connections = static_cast<std::size_t>(std::max(0, settings.max_connections));
+  http.header_timeout = settings.http_timeouts.header;
+  http.body_timeout = settings.http_timeouts.body;
+  http.idle_timeout = settings.http_timeouts.idle;
+  http.write_timeout = settings.http_timeouts.write;
   return http;
+}
+
+std::size_t default_max_connections() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur != limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  // RLIM_INFINITY (or anything huge) is no limit worth deriving from.
+  const std::uint64_t fds = std::min<std::uint64_t>(limit.rlim_cur, 1u << 20);
+  const std::uint64_t reserve = std::max<std::uint64_t>(256, fds / 8);
+  return static_cast<std::size_t>(fds > reserve + 16 ? fds - reserve : 16);
 }
 
 int run_http_server(const HttpSettings& settings, const HttpServices& services) {

@@ -52,6 +52,11 @@ struct HttpSettings {
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds sse_heartbeat{15000};
+  // Open connections at most (0: the file descriptor limit less a reserve, see
+  // default_max_connections). Past the cap a few more connections may still ask for health,
+  // liveness, readiness or metrics; anything else is answered 503 "too many connections" with
+  // Retry-After and closed.
+  std::size_t max_connections = 0;
 
   // Sessions.
   std::size_t max_sessions = 10000;
@@ -70,6 +75,11 @@ struct HttpSettings {
 
   std::string port_file;  // write the bound port here (Settings::port_file)
 };
+
+// Raises the soft RLIMIT_NOFILE to the hard limit (once, at startup) and returns the connection
+// cap that leaves room for everything else the process opens (SQLite, exec pipes, upstream
+// connections): the limit less max(256, limit / 8).
+std::size_t default_max_connections();
 
 // The HTTP settings from mcpd's settings (listen address, auth, rate limits, origins, ...).
 HttpSettings http_settings(const core::Settings& settings);

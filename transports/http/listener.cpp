@@ -15,6 +15,9 @@ using boost::system::error_code;
 
 namespace {
 
+// Connections past the cap get this long to send their one request and read the answer.
+constexpr std::chrono::milliseconds k_probe_deadline{2000};
+
 bool loopback(const net::ip::address& address) {
   if (address.is_loopback()) return true;
   return address.is_v6() && address.to_v6().is_v4_mapped() &&
@@ -147,16 +150,31 @@ void ConnectionSet::shut_down_all() {
 
 // --- Listener ---
 
+Response too_many_connections() {
+  Response response = error_body(503, "too_many_connections", "too many connections; retry later");
+  response.set("Retry-After", "1");
+  response.close = true;
+  return response;
+}
+
 Listener::Listener(net::io_context& ioc, tcp::acceptor acceptor, const ConnectionLimits& limits,
-                   RequestHandler handler, StatusObserver observer, ConnectionSet& connections)
+                   RequestHandler handler, StatusObserver observer, ConnectionSet& connections,
+                   Admission admission)
     : m_ioc(ioc),
       m_acceptor(std::move(acceptor)),
       m_info(std::make_shared<const ListenerInfo>(describe(m_acceptor))),
       m_limits(limits),
+      m_probe_limits(limits),
+      m_admission(std::move(admission)),
+      m_refusal(serialize(too_many_connections(), {}, false)),
       m_handler(std::move(handler)),
       m_observer(std::move(observer)),
       m_connections(connections),
-      m_backoff(m_acceptor.get_executor()) {}
+      m_backoff(m_acceptor.get_executor()) {
+  m_probe_limits.header_timeout = std::min(limits.header_timeout, k_probe_deadline);
+  m_probe_limits.body_timeout = std::min(limits.body_timeout, k_probe_deadline);
+  m_probe_limits.write_timeout = std::min(limits.write_timeout, k_probe_deadline);
+}
 
 void Listener::start() {
   net::post(m_acceptor.get_executor(), [self = shared_from_this()] { self->accept(); });
@@ -184,11 +202,44 @@ void Listener::accept() {
           });
           return;
         }
-        auto connection = self->m_connections.adopt(std::make_unique<Connection>(
-            std::move(socket), self->m_info, self->m_limits, self->m_handler, self->m_observer));
-        connection->start();
+        self->on_accept(std::move(socket));
         self->accept();
       });
+}
+
+void Listener::on_accept(Socket socket) {
+  const std::size_t open = m_connections.size();
+  if (open < m_admission.max_connections) {
+    m_connections
+        .adopt(std::make_unique<Connection>(std::move(socket), m_info, m_limits, m_handler,
+                                            m_observer))
+        ->start();
+    return;
+  }
+  if (open < m_admission.max_connections + m_admission.probe_headroom) {
+    // One request, for the probes only (the router refuses the rest).
+    m_connections
+        .adopt(std::make_unique<Connection>(std::move(socket), m_info, m_probe_limits, m_handler,
+                                            m_observer, /*over_capacity=*/true))
+        ->start();
+    return;
+  }
+  turn_away(socket);
+}
+
+void Listener::turn_away(Socket& socket) {
+  if (m_admission.on_refused) m_admission.on_refused();
+  const int fd = socket.native_handle();
+  // Whatever the client already sent is read first: closing with unread data would reset the
+  // connection, and the client might lose the answer.
+  char discard[4096];
+  for (int i = 0; i < 16 && ::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0; ++i) {
+  }
+  // A fresh socket's send buffer takes the few hundred bytes at once; never blocks.
+  (void)::send(fd, m_refusal.data(), m_refusal.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  error_code ec;
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
 }
 
 }  // namespace mcpd::transports::http

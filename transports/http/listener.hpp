@@ -55,10 +55,26 @@ class ConnectionSet {
   std::shared_ptr<Count> m_count;
 };
 
+// Who gets in. Below `max_connections` open connections, everyone. Up to `probe_headroom` more
+// are admitted for one request each, with short deadlines, so that health, liveness, readiness
+// and metrics still answer at the cap (anything else they ask is refused by the router with
+// 503). Past that, a connection is answered at once with a canned 503 and closed, without
+// reading it. Every refusal calls `on_refused`.
+struct Admission {
+  std::size_t max_connections = 1024;
+  std::size_t probe_headroom = 32;
+  std::function<void()> on_refused = nullptr;
+};
+
+// The canned answer to a connection over the cap: 503, a JSON body
+// {"error":"too_many_connections",...}, Retry-After and Connection: close.
+Response too_many_connections();
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, tcp::acceptor acceptor, const ConnectionLimits& limits,
-           RequestHandler handler, StatusObserver observer, ConnectionSet& connections);
+           RequestHandler handler, StatusObserver observer, ConnectionSet& connections,
+           Admission admission = {});
 
   void start();
   void stop();
@@ -66,11 +82,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void accept();
+  void on_accept(Socket socket);
+  // Answers and closes a connection we will not serve, without blocking.
+  void turn_away(Socket& socket);
 
   net::io_context& m_ioc;
   tcp::acceptor m_acceptor;
   std::shared_ptr<const ListenerInfo> m_info;
   const ConnectionLimits& m_limits;
+  ConnectionLimits m_probe_limits;  // short deadlines for connections past the cap
+  Admission m_admission;
+  std::string m_refusal;  // the serialized too_many_connections()
   RequestHandler m_handler;
   StatusObserver m_observer;
   ConnectionSet& m_connections;

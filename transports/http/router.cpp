@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/observability/log.hpp"
+#include "transports/http/listener.hpp"
 #include "transports/http/server_context.hpp"
 
 namespace mcpd::transports::http {
@@ -158,6 +159,13 @@ void handle_request(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
   const Target target = split_target(to_view(request->message.target()));
   const RouteMatch match = match_route(method, target.path, ctx.settings.stateless);
   spdlog::debug("{} {} from {}", method, target.path, request->client);
+
+  // Past the connection cap only the probes answer (listener.hpp, Admission).
+  if (request->over_capacity && !is_public_route(match.route)) {
+    if (ctx.metrics) ctx.metrics->connection_refused();
+    exchange->respond(too_many_connections());
+    return;
+  }
 
   if (!check_host_and_origin(ctx, exchange, *request, match.route)) return;
   if (is_resource_metadata_path(target.path)) {

@@ -30,7 +30,7 @@ namespace {
 
 constexpr std::size_t k_header_limit = 64 * 1024;
 
-enum class Step { resolve, connect, handshake, write, read };
+enum class Step { resolve, guard, connect, handshake, write, read };
 
 }  // namespace
 
@@ -221,8 +221,20 @@ class UpstreamClient::Connection {
                                });
     });
     if (ec) return ec;
+    // The SSRF guard, on the addresses themselves (after DNS): only allowed ones are tried.
+    step = Step::guard;
+    std::vector<tcp::endpoint> allowed;
+    m_refusal.clear();
+    for (const auto& entry : endpoints) {
+      if (auto why = m_options.address_rules.refusal(entry.endpoint().address())) {
+        if (m_refusal.empty()) m_refusal = std::move(*why);
+      } else {
+        allowed.push_back(entry.endpoint());
+      }
+    }
+    if (allowed.empty()) return asio::error::access_denied;
     step = Step::connect;
-    ec = await([&](auto handler) { tcp_stream().async_connect(endpoints, std::move(handler)); });
+    ec = await([&](auto handler) { tcp_stream().async_connect(allowed, std::move(handler)); });
     if (ec) return ec;
     error_code ignored;
     socket().set_option(tcp::no_delay(true), ignored);
@@ -252,6 +264,10 @@ class UpstreamClient::Connection {
     switch (step) {
       case Step::resolve:
         attempt.error = "cannot resolve " + m_options.base.host + " (" + ec.message() + ")";
+        return;
+      case Step::guard:
+        attempt.outcome = Outcome::refused;
+        attempt.error = m_refusal.empty() ? "no address to connect to" : m_refusal;
         return;
       case Step::connect:
         attempt.error = "cannot connect (" + ec.message() + ")";
@@ -289,6 +305,7 @@ class UpstreamClient::Connection {
   std::optional<beast::tcp_stream> m_plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> m_secure;
   beast::flat_buffer m_buffer;
+  std::string m_refusal;  // why the address rules refused every resolved address
   bool m_connected = false;
   bool m_reused = false;
   Clock::time_point m_idle_since = Clock::now();

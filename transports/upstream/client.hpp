@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/protocol/call.hpp"
+#include "transports/upstream/address_rules.hpp"
 #include "transports/upstream/retry.hpp"
 #include "transports/upstream/url.hpp"
 
@@ -31,6 +32,8 @@ struct ClientOptions {
   std::size_t pool_size = 20;
   std::size_t max_response_bytes = 4 * 1024 * 1024;
   std::chrono::seconds max_idle{30};  // idle keep-alive connections older than this are closed
+  // Which resolved addresses a new connection may use (the SSRF guard); default: any.
+  AddressRules address_rules;
 };
 
 struct Request {

@@ -131,7 +131,7 @@ struct UpstreamInvoker::Upstream {
 };
 
 UpstreamInvoker::UpstreamInvoker(const std::map<std::string, core::UpstreamSettings>& upstreams,
-                                 InvokerOptions options)
+                                 const AddressRules& rules, InvokerOptions options)
     : m_options(options) {
   for (const auto& [name, settings] : upstreams) {
     ClientOptions client;
@@ -143,6 +143,12 @@ UpstreamInvoker::UpstreamInvoker(const std::map<std::string, core::UpstreamSetti
     client.ca_file = settings.ca_file;
     client.pool_size = static_cast<std::size_t>(std::max(settings.pool_size, 1));
     client.max_response_bytes = k_max_response_bytes;
+    client.address_rules = rules;
+    boost::system::error_code not_ip;
+    if (const auto literal = boost::asio::ip::make_address(base->host, not_ip); !not_ip) {
+      if (auto why = rules.refusal(literal))
+        spdlog::warn("upstream '{}': every call will be refused: {}", name, *why);
+    }
     if (!settings.ca_file.empty() && !base->tls)
       spdlog::warn("upstream '{}': ca_file is ignored for an http:// base URL", name);
     if (settings.api_key.empty() && !settings.api_key_file.empty())
@@ -255,6 +261,11 @@ json UpstreamInvoker::call(const core::HttpHandlerSpec& spec, const json& values
                               std::to_string(timeout.count()) + " ms");
     case Outcome::cancelled:
       return core::tool_error("cancelled");
+    case Outcome::refused:
+      spdlog::warn("upstream {} {} {} refused: {} [correlation_id={}]", name, spec.method,
+                   path.path, attempt.error, ctx.correlation_id);
+      return core::tool_error("upstream '" + name + "' refused: " + attempt.error +
+                              " (upstream.allow lifts it)");
     default:
       spdlog::warn("upstream {} {} {}: {} [correlation_id={}]", name, spec.method, path.path,
                    attempt.error, ctx.correlation_id);

@@ -14,6 +14,7 @@
 
 #include "core/config/config.hpp"
 #include "core/handlers/runner.hpp"
+#include "transports/upstream/address_rules.hpp"
 #include "transports/upstream/client.hpp"
 #include "transports/upstream/retry.hpp"
 
@@ -34,8 +35,9 @@ struct InvokerOptions {
 class UpstreamInvoker : public core::HttpInvoker {
  public:
   // Throws mcpd::Error naming the setting for a base URL or ca_file it cannot use.
-  explicit UpstreamInvoker(const std::map<std::string, core::UpstreamSettings>& upstreams,
-                           InvokerOptions options = {});
+  // `rules` guard the addresses every upstream connects to (address_rules(settings)).
+  UpstreamInvoker(const std::map<std::string, core::UpstreamSettings>& upstreams,
+                  const AddressRules& rules, InvokerOptions options = {});
   ~UpstreamInvoker() override;
 
   json call(const core::HttpHandlerSpec& spec, const json& values, core::CallContext& ctx) override;

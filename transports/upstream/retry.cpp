@@ -24,6 +24,7 @@ bool RetryPolicy::should_retry(std::string_view method, int attempt, Outcome out
     case Outcome::tls_failed:
     case Outcome::too_large:
     case Outcome::cancelled:
+    case Outcome::refused:
       return false;
   }
   return false;

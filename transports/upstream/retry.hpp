@@ -17,6 +17,7 @@ enum class Outcome {
   tls_failed,      // certificate refused: retrying cannot help
   too_large,       // the response passed the size cap
   cancelled,       // the caller went away
+  refused,         // every address of the upstream is refused by the address rules
 };
 
 // GET HEAD PUT DELETE OPTIONS (RFC 9110 §9.2.2; TRACE is never sent).

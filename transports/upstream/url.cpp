@@ -112,6 +112,7 @@ std::optional<BaseUrl> parse_base_url(std::string_view url, std::string& error) 
     return std::nullopt;
   }
   std::string_view port_text;
+  bool port_given = false;  // a ':' after the host (an IPv6 address has its own inside [])
   if (!authority.empty() && authority.front() == '[') {
     const std::size_t close = authority.find(']');
     if (close == std::string_view::npos) {
@@ -126,18 +127,20 @@ std::optional<BaseUrl> parse_base_url(std::string_view url, std::string& error) 
         return std::nullopt;
       }
       port_text = after.substr(1);
+      port_given = true;
     }
   } else {
     const std::size_t colon = authority.rfind(':');
     base.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    port_given = colon != std::string_view::npos;
   }
   if (base.host.empty()) {
     error = "no host name";
     return std::nullopt;
   }
   base.port = base.tls ? 443 : 80;
-  if (!port_text.empty() || authority.find(':') != std::string_view::npos) {
+  if (port_given) {
     unsigned long port = 0;
     bool ok = !port_text.empty() && port_text.size() <= 5;
     for (char c : port_text) {

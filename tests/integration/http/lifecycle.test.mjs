@@ -3,10 +3,11 @@
 // streams closed at shutdown, and setups it refuses to start with.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import {
   mcpHeaders,
@@ -19,6 +20,8 @@ import {
   toolsDir,
   waitFor,
 } from './helpers.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 function slowCall(server, session, { id, pidFile, seconds, signal }) {
   return fetch(server.url, {
@@ -118,6 +121,111 @@ describe('shutdown', () => {
     assert.equal(code, 0, server.log);
     assert.match(server.log, /SIGTERM received/);
   });
+
+  test('SIGTERM under load: 100 calls answered, 50 silent sockets and 20 streams closed, no new accepts, exit 0', async () => {
+    const server = await startServer({ args: ['--tools', path.join(here, 'tools_2026')] });
+    try {
+      await underLoad(server);
+    } finally {
+      if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
+    }
+  });
+
+  async function underLoad(server) {
+    const dir = tempDir();
+    const session = await openSession(server);
+
+    // 20 open streams: legacy SSE, Streamable HTTP GET streams, 2026 subscriptions/listen.
+    const streams = [];
+    for (let i = 0; i < 7; ++i) {
+      const sse = await fetch(`${server.origin}/sse`, { headers: { Accept: 'text/event-stream' } });
+      assert.equal(sse.status, 200);
+      streams.push(readEvents(sse, { ms: 60000 }));
+    }
+    for (let i = 0; i < 7; ++i) {
+      const own = await openSession(server);
+      const get = await fetch(server.url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': own } });
+      assert.equal(get.status, 200);
+      streams.push(readEvents(get, { ms: 60000 }));
+    }
+    for (let i = 0; i < 6; ++i) {
+      const listen = await fetch(server.url, {
+        method: 'POST',
+        headers: { ...mcpHeaders, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'subscriptions/listen' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: `listen:${i}`,
+          method: 'subscriptions/listen',
+          params: {
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+            notifications: { resourceSubscriptions: ['test://info'] },
+          },
+        }),
+      });
+      assert.equal(listen.status, 200);
+      streams.push(readEvents(listen, { ms: 60000 }));
+    }
+
+    // 50 silent sockets.
+    const silent = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        new Promise((resolve, reject) => {
+          const socket = net.connect(server.port, '127.0.0.1');
+          socket.on('error', () => {});
+          socket.closedAt = new Promise((done) => socket.on('close', () => done(Date.now())));
+          socket.once('connect', () => resolve(socket));
+          socket.once('error', reject);
+        }),
+      ),
+    );
+
+    // 100 calls in flight: the workers run 16 at a time, the rest wait in the queue.
+    const calls = Array.from({ length: 100 }, (_, i) =>
+      slowCall(server, session, { id: i + 1, pidFile: path.join(dir, `load-${i}.pid`), seconds: 1 }),
+    );
+    await waitFor(() => readdirSync(dir).filter((f) => f.endsWith('.pid')).length >= 16, {
+      what: 'the first calls to start',
+    });
+
+    const signalled = Date.now();
+    server.proc.kill('SIGTERM');
+
+    // No new connections: refused (or reset) promptly.
+    const refusedAt = await waitFor(
+      () =>
+        new Promise((resolve) => {
+          const probe = net.connect(server.port, '127.0.0.1');
+          probe.setTimeout(2000, () => probe.destroy());
+          probe.on('error', () => resolve(Date.now()));
+          probe.on('connect', () => probe.on('close', () => resolve(false)));
+        }),
+      { ms: 10000, what: 'new connections to be refused' },
+    );
+    assert.ok(refusedAt - signalled < 5000, `refused ${refusedAt - signalled} ms after SIGTERM`);
+
+    // The silent sockets are closed at once, not after the calls.
+    const closedAt = await Promise.all(silent.map((socket) => socket.closedAt));
+    assert.ok(Math.max(...closedAt) - signalled < 5000, 'silent sockets closed promptly');
+
+    // Every call in flight is answered.
+    const answers = await Promise.all(calls);
+    for (const response of answers) {
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      assert.match(body.result.content[0].text, /slept 1 s/);
+    }
+    // Every stream ended (a listen with its final result).
+    const ended = await Promise.all(streams);
+    const finals = ended.slice(14).map((events) => events.filter((e) => e.data).map((e) => JSON.parse(e.data)).at(-1));
+    for (const [i, last] of finals.entries()) assert.equal(last.id, `listen:${i}`);
+    const { code } = await server.wait();
+    assert.equal(code, 0, server.log);
+    assert.ok(Date.now() - signalled < 20000, 'exited within the shutdown deadline');
+    assert.doesNotMatch(server.log, /cancelling \d+ call/);
+  }
 
   test('calls still running after the grace period are cancelled; exit 0', async () => {
     const server = await startServer();

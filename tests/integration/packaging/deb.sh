@@ -57,6 +57,7 @@ expect_file /usr/share/bash-completion/completions/mcpd -rw-r--r--
 expect_file /usr/share/doc/mcpd/copyright -rw-r--r--
 expect_file /usr/share/doc/mcpd/changelog.gz -rw-r--r--
 expect_file /usr/share/doc/mcpd/examples/nginx/mcpd.conf
+expect_file /usr/share/doc/mcpd/examples/nginx/mcpd-replicas.conf
 expect_file /usr/share/doc/mcpd/examples/claude_desktop_config.json
 expect_file /usr/share/doc/mcpd/examples/tools/bin/countdown.sh -rwxr-xr-x
 expect_file /usr/share/mcpd/mcpd-descriptors.schema.json

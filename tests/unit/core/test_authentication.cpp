@@ -211,6 +211,36 @@ TEST_CASE("revocation is seen once the cache lifetime has passed", "[core][auth]
   CHECK(AuthCacheOptions{}.ttl <= 5s);
 }
 
+TEST_CASE("a change notice clears the cache: revocation is seen at once", "[core][auth][cache]") {
+  Fixture f;
+  auto auth = f.authenticator();
+  const auto token = f.issue();
+  REQUIRE(auth->authenticate(token.plaintext).ok());
+  REQUIRE(f.store->revoke_token(token.token.id));
+  CHECK(auth->authenticate(token.plaintext).ok());  // cached
+  // What TokenStore::watch_changes calls; it keeps working after the authenticator is gone.
+  const ChangeListener invalidate = auth->cache_invalidator();
+  invalidate("token:" + std::to_string(token.token.id));
+  CHECK(auth->cache_size() == 0);
+  CHECK(refusal_of(auth->authenticate(token.plaintext)) == Refusal::revoked);
+  CHECK(f.store->lookups() == 2);
+  auth.reset();
+  invalidate("");
+}
+
+TEST_CASE("an answer looked up before a clear is not stored after it", "[core][auth][cache]") {
+  AuthCache cache(10);
+  const auto now = SystemClock::now();
+  const auto looked_up = cache.generation();
+  cache.clear();  // a notice arrives while the lookup runs: its answer may be the stale one
+  cache.remember("k", AuthResult{Refusal::revoked}, now, now + 2s, looked_up);
+  CHECK(cache.size() == 0);
+  cache.remember("k", AuthResult{Refusal::revoked}, now, now + 2s, cache.generation());
+  CHECK(cache.size() == 1);
+  cache.remember("j", AuthResult{Refusal::revoked}, now, now + 2s);  // no generation: stored
+  CHECK(cache.size() == 2);
+}
+
 TEST_CASE("refusals are cached for the lifetime too", "[core][auth][cache]") {
   Fixture f;
   auto auth = f.authenticator();

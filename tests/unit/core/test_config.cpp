@@ -564,6 +564,46 @@ TEST_CASE("cache TTL: MCPD_CACHE_TTL_MS over server.cache_ttl_ms over 60000", "[
         "config /etc/mcpd/mcpd.json: server.cache_ttl_ms: expected a non-negative integer");
 }
 
+TEST_CASE("connection cap: --max-connections over MCPD_MAX_CONNECTIONS over server.max_connections",
+          "[core][config]") {
+  using mcpd::core::load_settings;
+  CHECK(load_settings({}, {}).max_connections == 0);  // derived from the fd limit at startup
+  const TempConfig config(R"({"server": {"max_connections": 500}})");
+  Environment env{{"MCPD_CONFIG", config.file().string()}};
+  CHECK(load_settings({}, env).max_connections == 500);
+  env["MCPD_MAX_CONNECTIONS"] = "300";
+  CHECK(load_settings({}, env).max_connections == 300);
+  CHECK(load_settings({}, env).origin("server.max_connections").text() ==
+        "env MCPD_MAX_CONNECTIONS");
+  SettingsFlags flags;
+  flags.max_connections = 200;
+  const Settings s = load_settings(flags, env);
+  CHECK(s.max_connections == 200);
+  CHECK(s.origin("server.max_connections").text() == "flag --max-connections");
+  CHECK(error_of([] {
+          load_settings({}, {{"MCPD_MAX_CONNECTIONS", "many"}});
+        }) == "MCPD_MAX_CONNECTIONS: expected a non-negative integer, got 'many'");
+  CHECK(error_of([] { from_config(json::parse(R"({"server": {"max_connections": -1}})")); }) ==
+        "config /etc/mcpd/mcpd.json: server.max_connections: expected a non-negative integer");
+}
+
+TEST_CASE("HTTP timeouts: server.timeouts_ms, each in milliseconds", "[core][config]") {
+  const Settings defaults = mcpd::core::load_settings({}, {});
+  CHECK(defaults.http_timeouts.header.count() == 10000);
+  CHECK(defaults.http_timeouts.write.count() == 30000);
+  const Settings s =
+      from_config(json::parse(R"({"server": {"timeouts_ms": {"header": 500, "write": 700}}})"));
+  CHECK(s.http_timeouts.header.count() == 500);
+  CHECK(s.http_timeouts.body.count() == 30000);
+  CHECK(s.http_timeouts.idle.count() == 60000);
+  CHECK(s.http_timeouts.write.count() == 700);
+  CHECK(error_of([] {
+          from_config(json::parse(R"({"server": {"timeouts_ms": {"header": 0}}})"));
+        }) == "config /etc/mcpd/mcpd.json: server.timeouts_ms.header: expected a positive integer");
+  CHECK(error_of([] { from_config(json::parse(R"({"server": {"timeouts_ms": {"read": 5}}})")); }) ==
+        "config /etc/mcpd/mcpd.json: server.timeouts_ms.read: unknown key");
+}
+
 TEST_CASE("every setting knows where its value came from", "[core][config]") {
   using mcpd::core::Origin;
   const TempConfig config(R"({"server": {"name": "shop", "listen": "0.0.0.0:9000"},
@@ -598,6 +638,8 @@ TEST_CASE("every setting knows where its value came from", "[core][config]") {
   CHECK(find("log.level").value == "warn");
   CHECK(find("server.listen").value == "127.0.0.1:7000");
   CHECK(find("server.cache_ttl_ms").value == 60000);
+  CHECK(find("server.max_connections").value == 0);
+  CHECK(find("server.timeouts_ms.idle").value == 60000);
   CHECK(find("server.state_key").value.is_null());
   CHECK(find("auth.token_pepper").value.is_null());
   CHECK(find("tools").value == nlohmann::ordered_json::array({"tools.d"}));
@@ -657,4 +699,40 @@ TEST_CASE("the listen address names both variables when both set it", "[core][co
   CHECK(load_settings({}, {{"MCP_HOST", "::1"}}).origin("server.listen").text() == "env MCP_HOST");
   CHECK(load_settings({}, {{"MCP_HOST", "::1"}, {"PORT", "9"}}).origin("server.listen").text() ==
         "env MCP_HOST, PORT");
+}
+
+TEST_CASE("upstream.deny/allow: config file, MCPD_UPSTREAM_* over it, built-ins shown first",
+          "[core][config]") {
+  using mcpd::core::k_builtin_upstream_deny;
+  const TempConfig config(R"({"upstream": {"deny": ["10.0.0.0/8"], "allow": ["10.1.0.0/16"]}})");
+  Environment env{{"MCPD_CONFIG", config.file().string()}};
+  Settings s = mcpd::core::load_settings({}, env);
+  CHECK(s.upstream_deny == std::vector<std::string>{"10.0.0.0/8"});
+  CHECK(s.upstream_allow == std::vector<std::string>{"10.1.0.0/16"});
+  CHECK(s.origin("upstream.deny").text() == "file " + config.file().string());
+
+  env["MCPD_UPSTREAM_DENY"] = " 127.0.0.0/8,, ::1 ";
+  s = mcpd::core::load_settings({}, env);
+  CHECK(s.upstream_deny == std::vector<std::string>{"127.0.0.0/8", "::1"});
+  CHECK(s.upstream_allow == std::vector<std::string>{"10.1.0.0/16"});
+  CHECK(s.origin("upstream.deny").text() == "env MCPD_UPSTREAM_DENY");
+
+  std::vector<std::string> shown = k_builtin_upstream_deny;
+  shown.insert(shown.end(), {"127.0.0.0/8", "::1"});
+  using Ranges = std::vector<std::string>;
+  CHECK(s.describe()["upstream"]["deny"].get<Ranges>() == shown);
+  CHECK(Settings().describe()["upstream"]["deny"].get<Ranges>() == k_builtin_upstream_deny);
+
+  CHECK(error_of([] {
+          from_config(json::parse(R"({"upstream": {"deny": "10.0.0.0/8"}})"));
+        }).find("upstream.deny") != std::string::npos);
+  CHECK(error_of([] {
+          from_config(json::parse(R"({"upstream": {"block": []}})"));
+        }).find("block") != std::string::npos);
+}
+
+TEST_CASE("describe() redacts a password in an upstream base URL", "[core][config]") {
+  const Settings s = from_config(json::parse(
+      R"({"upstreams": {"crm": {"base_url": "https://crm:hunter2-secret@crm.local"}}})"));
+  CHECK(s.describe()["upstreams"]["crm"]["base_url"] == "https://crm:***@crm.local");
 }

@@ -346,6 +346,25 @@ TEST_CASE("the rate limit gauge reads its source at render time", "[core][metric
   CHECK(metrics.render_json()["mcp_rate_limit_clients"] == 4);
 }
 
+TEST_CASE("HTTP connections: refusals counted, the open gauge read from its source", "[core][metrics]") {
+  Metrics metrics;
+  CHECK(has_line(metrics.render_prometheus(), "mcp_http_connections_refused_total 0"));
+  CHECK_FALSE(metrics.render_json().contains("mcp_http_connections"));
+  metrics.connection_refused();
+  metrics.connection_refused();
+  std::size_t open = 12;
+  metrics.set_http_connections_source([&] { return open; });
+  const auto text = metrics.render_prometheus();
+  CHECK(has_line(text, "mcp_http_connections_refused_total 2"));
+  CHECK(has_line(text, "# TYPE mcp_http_connections gauge"));
+  CHECK(has_line(text, "mcp_http_connections 12"));
+  open = 5;
+  CHECK(metrics.render_json()["mcp_http_connections"] == 5);
+  CHECK(metrics.render_json()["mcp_http_connections_refused_total"] == 2);
+  metrics.set_http_connections_source(nullptr);
+  CHECK_FALSE(has_line(metrics.render_prometheus(), "mcp_http_connections 5"));
+}
+
 TEST_CASE("concurrent updates are not lost", "[core][metrics]") {
   Metrics metrics;
   auto& observer = static_cast<CallObserver&>(metrics);

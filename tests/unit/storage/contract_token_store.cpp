@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "contract_support.hpp"
@@ -582,4 +584,57 @@ TEST_CASE("a version 1 database gains the revoked-jti table on open", "[storage]
   CHECK(*reopened->schema_version() == storage::latest_schema_version());
   REQUIRE(reopened->revoke_jti("jwt-1", std::nullopt, "", k_now));
   CHECK(*reopened->is_jti_revoked("jwt-1", k_now));
+}
+
+TEST_CASE("change notices name every change that can alter an answer", "[storage][contract]") {
+  // Declared before the store: the watcher's thread may call the listener until it is gone.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::string> heard;
+  Fixture f;
+  const auto ada = f.user();
+  auto made = f.token(ada.id);
+  const bool watching = f.store->watch_changes([&](const std::string& what) {
+    std::lock_guard lock(mutex);
+    heard.push_back(what);
+    changed.notify_all();
+  });
+  if (test::backend_name() == "sqlite") {
+    CHECK_FALSE(watching);  // one host: the auth cache's lifetime is the bound
+    return;
+  }
+  REQUIRE(watching);
+  auto count = [&](const std::string& what) {
+    return std::count(heard.begin(), heard.end(), what);
+  };
+  auto wait_for = [&](const std::string& what, long times = 1) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 20s, [&] { return count(what) >= times; });
+  };
+  const std::string token = "token:" + std::to_string(made.token.id);
+  const std::string user = "user:" + std::to_string(ada.id);
+  // Listening: whatever happened before is unknown, so the first word is "forget everything".
+  REQUIRE(wait_for(""));
+  // Usage and new rows change no answer: no notice (they would arrive before the next one).
+  REQUIRE(f.store->record_usage(made.token, k_now));
+  f.token(ada.id, "second");
+  REQUIRE(f.store->revoke_token(made.token.id));
+  CHECK(wait_for(token));
+  REQUIRE(f.store->set_user_active("ada@example.com", false));
+  CHECK(wait_for(user));
+  REQUIRE(f.store->revoke_jti("jwt-1", std::nullopt, "", k_now));
+  CHECK(wait_for("jti"));
+  {
+    std::lock_guard lock(mutex);
+    CHECK(heard == std::vector<std::string>{"", token, user, "jti"});
+  }
+  // Changes made behind mcpd's back (psql) are told too: the database's triggers send them.
+  f.db->raw_exec("DELETE FROM users");
+  CHECK(wait_for(user, 2));
+  CHECK(wait_for(token, 2));
+  // A lost connection is re-established, and the listener hears "forget everything" again.
+  f.db->drop_connections();
+  CHECK(wait_for("", 2));
+  REQUIRE(f.store->revoke_jti("jwt-2", std::nullopt, "", k_now));
+  CHECK(wait_for("jti", 2));
 }

@@ -25,6 +25,7 @@ TEST_CASE("retries follow the seed's rules", "[transports][upstream]") {
     CHECK_FALSE(policy.should_retry("GET", 0, Outcome::tls_failed, 0));
     CHECK_FALSE(policy.should_retry("GET", 0, Outcome::too_large, 0));
     CHECK_FALSE(policy.should_retry("GET", 0, Outcome::cancelled, 0));
+    CHECK_FALSE(policy.should_retry("GET", 0, Outcome::refused, 0));
   }
   SECTION("at most max_retries") {
     CHECK_FALSE(policy.should_retry("GET", 2, Outcome::response, 503));

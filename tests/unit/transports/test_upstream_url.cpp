@@ -28,6 +28,14 @@ TEST_CASE("parse_base_url reads scheme, host, port and prefix", "[transports][up
   CHECK(c->host == "::1");
   CHECK(c->host_header() == "[::1]:9000");
 
+  auto d = parse_base_url("http://[fd00:ec2::254]", error);  // IPv6 without a port
+  REQUIRE(d);
+  CHECK(d->host == "fd00:ec2::254");
+  CHECK(d->port == 80);
+  CHECK(d->host_header() == "[fd00:ec2::254]");
+  CHECK_FALSE(parse_base_url("http://[::1]:", error));
+  CHECK_FALSE(parse_base_url("http://::1", error));
+
   for (const char* bad :
        {"ftp://x", "http://", "http://user:pw@host", "http://h:0", "http://h:99999", "http://h:x",
         "http://h/?q=1", "http://h/a#b", "http://[::1", "http://h/a b"}) {
