@@ -107,13 +107,6 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
     return;
   }
 
-  // An address that keeps failing is stopped before its guesses cost a lookup.
-  if (const auto gate = m_failure_limiter.peek("ip:" + peer); !gate.allowed) {
-    exchange->respond(
-        too_many_requests(gate.retry_after_seconds, "too many failed authentication attempts"));
-    return;
-  }
-
   const Bearer bearer = parse_bearer(request->header("Authorization"));
   if (bearer.status == Bearer::Status::missing) {
     refuse(exchange, *request, core::auth::Refusal::missing, "a bearer token is required");
@@ -129,8 +122,22 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
   // cached answer (the usual case for a busy client) is decided here, on the strand; only a miss
   // may reach storage, off the I/O thread and then back on the connection's strand.
   auto credential = m_authenticator->read(bearer.token);
-  if (auto result = m_authenticator->try_cached(credential)) {
-    conclude(exchange, *request, std::move(*result), next);
+  auto cached = m_authenticator->try_cached(credential);
+  // A credential the cache already knows to be valid costs nothing to check and guesses
+  // nothing: it passes even when its address is being limited (behind a proxy, one address
+  // is many clients, and one of them guessing must not lock the others out).
+  if (cached && cached->ok()) {
+    conclude(exchange, *request, std::move(*cached), next);
+    return;
+  }
+  // An address that keeps failing is stopped before its guesses cost a lookup.
+  if (const auto gate = m_failure_limiter.peek("ip:" + peer); !gate.allowed) {
+    exchange->respond(
+        too_many_requests(gate.retry_after_seconds, "too many failed authentication attempts"));
+    return;
+  }
+  if (cached) {
+    conclude(exchange, *request, std::move(*cached), next);
     return;
   }
   const bool queued = m_pool.try_post([this, exchange, request, credential = std::move(credential),
