@@ -383,6 +383,9 @@ TEST_CASE("connection: a stream is chunked, carries heartbeats, then the connect
   CHECK(client.body().find("data: {\"n\":2}") != std::string::npos);
   // The same connection serves the next request.
   CHECK(client.exchange(bhttp::verb::get, "/after").body() == "GET /after 0");
+  // The exchange goes before the server's io_context does (its strand lives there).
+  std::lock_guard lock(mutex);
+  stream.reset();
 }
 
 TEST_CASE("connection: shutting down closes idle connections and lets an exchange finish",
