@@ -22,7 +22,13 @@ if(MCPD_SANITIZE)
   endif()
 endif()
 
-# The run-time defaults (tests/sanitizers/defaults.cpp): linked into mcpd and the tests.
+# The run-time defaults (tests/sanitizers/defaults.cpp), linked into every executable with
+# mcpd_use_sanitizer_defaults(TARGET): mcpd and the test programs.
 if(MCPD_SANITIZE)
   add_library(mcpd_sanitizer_defaults OBJECT ${PROJECT_SOURCE_DIR}/tests/sanitizers/defaults.cpp)
 endif()
+function(mcpd_use_sanitizer_defaults target)
+  if(TARGET mcpd_sanitizer_defaults)
+    target_link_libraries(${target} PRIVATE mcpd_sanitizer_defaults)
+  endif()
+endfunction()

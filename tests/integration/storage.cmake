@@ -22,6 +22,7 @@ add_executable(storage_contract
   $<TARGET_OBJECTS:mcpd_catch_main>)
 target_link_libraries(storage_contract PRIVATE mcpd_storage mcpd_core Catch2::Catch2 SQLiteCpp
                                                PkgConfig::PQXX mcpd_warnings mcpd_coverage)
+mcpd_use_sanitizer_defaults(storage_contract)
 
 add_test(NAME storage_contract_sqlite COMMAND storage_contract)
 set_tests_properties(storage_contract_sqlite PROPERTIES

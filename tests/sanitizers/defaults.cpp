@@ -19,7 +19,10 @@ const char* __ubsan_default_options() { return "print_stacktrace=1:halt_on_error
 
 const char* __tsan_default_options() { return "halt_on_error=1:second_deadlock_stack=1"; }
 
-// Known allocations that live until exit on purpose, outside mcpd's code (none so far).
-const char* __lsan_default_suppressions() { return ""; }
+// Leaks that are not mcpd's. libpqxx 6.4 drops the PGresult of a statement that fails on a
+// broken connection (its error path throws before the result is owned), so libpq's own
+// allocations are not reported; a pqxx or mcpd object that leaks is still reported, as the
+// direct leak it is (the test: storage_contract_postgres, which breaks its connections).
+const char* __lsan_default_suppressions() { return "leak:libpq.so.5\n"; }
 
 }  // extern "C"
