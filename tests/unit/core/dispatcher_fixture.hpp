@@ -248,14 +248,17 @@ class Outbox {
   std::vector<json> m_messages;
 };
 
+// Called on whatever thread ran the call: it records, and the test checks on its own thread
+// (Catch2's assertions are not thread-safe).
 struct RecordingObserver : CallObserver {
   void tool_called(const std::string& tool, bool is_error, double seconds) override {
     std::lock_guard lock(mutex);
     calls.push_back({tool, is_error});
-    CHECK(seconds >= 0);
+    if (seconds < 0) negative_durations++;
   }
   std::mutex mutex;
   std::vector<std::pair<std::string, bool>> calls;
+  int negative_durations = 0;
 };
 
 class Fixture {

@@ -408,6 +408,7 @@ TEST_CASE("argument validation failures are tool errors naming the field", "[cor
   CHECK_THAT(first_text(wrong_type), Catch::Contains("name"));
   CHECK(f.observer->calls.size() == 3);
   CHECK(f.observer->calls[0].second);
+  CHECK(f.observer->negative_durations == 0);
 }
 
 TEST_CASE("structuredContent is checked against the outputSchema", "[core][dispatcher]") {
