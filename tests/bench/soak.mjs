@@ -97,7 +97,7 @@ function modernHeaders(body) {
 }
 
 // A 2026-07-28 client: no session, each request carries its envelope.
-async function modernCalls(server, token, n) {
+async function modernCalls(server, token, n, extraHeaders = {}) {
   const requests = [
     modernRequest('server/discover', {}, n),
     modernRequest('tools/call', { name: 'echo', arguments: { message: `m${n}` } }, n),
@@ -108,7 +108,10 @@ async function modernCalls(server, token, n) {
   ];
   for (const body of requests) {
     await timed(`2026 ${body.method}`, async () => {
-      await expectJson(await post(server, body, { token, headers: modernHeaders(body) }), body.method);
+      await expectJson(
+        await post(server, body, { token, headers: { ...modernHeaders(body), ...extraHeaders } }),
+        body.method,
+      );
     });
   }
 }
@@ -197,21 +200,25 @@ async function operational(server) {
   }
 }
 
-// Token churn: create a token with the CLI, use it, revoke it, and see it refused.
+// Token churn: create a token with the CLI, use it, revoke it, and see it refused. Each
+// churned token is another client (X-Forwarded-For, which mcpd honours from loopback): its
+// refusals count against its own address in the failed-authentication limiter, not against
+// the address every other worker shares.
 async function churn(database, server, n) {
   let token;
   await timed('token create', async () => {
     token = database.createToken({ name: `churn-${n}` });
   });
   if (!token) return;
-  await modernCalls(server, token.token, n);
+  const client = { 'X-Forwarded-For': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+  await modernCalls(server, token.token, n, client);
   await timed('token revoke', async () => database.revoke(token.id));
   // Refused once the auth cache forgets it (on SQLite: within the cache's 2-second lifetime).
   const deadline = Date.now() + 10000;
   for (;;) {
     const response = await post(server, modernRequest('tools/list', {}, 1), {
       token: token.token,
-      headers: { 'MCP-Protocol-Version': MODERN, 'Mcp-Method': 'tools/list' },
+      headers: { 'MCP-Protocol-Version': MODERN, 'Mcp-Method': 'tools/list', ...client },
     });
     await response.arrayBuffer();
     if (response.status === 401) {
