@@ -117,6 +117,11 @@ describe('resource templates and hostile URIs', () => {
       assert.match(seen, /resource handler failed/, uri);
       assert.equal(recorder.requests.length, before, `${uri} reached the upstream`);
     }
+    // The server's stderr reaches this process asynchronously: wait for the third line.
+    const deadline = Date.now() + 10000;
+    while (logged() - loggedBefore < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     assert.equal(logged() - loggedBefore, 3, session.stderr());
   });
 });
