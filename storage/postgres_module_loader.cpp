@@ -47,31 +47,23 @@ Result<Factory> load_factory() {
   if (!handle)
     return fail(Failure::unavailable, "PostgreSQL support is not installed: cannot load " + path +
                                           ": " + last_dl_error());
+  // A handle that turns out not to be our module is closed again.
+  const auto refuse = [&](const std::string& message) {
+    auto error = fail(Failure::unavailable, message);
+    dlclose(handle);
+    return error;
+  };
   auto* build_id =
       reinterpret_cast<pg_module::BuildIdFunction>(dlsym(handle, pg_module::k_build_id_symbol));
-  if (!build_id) {
-    auto error =
-        fail(Failure::unavailable, path + " is not an mcpd PostgreSQL module: " + last_dl_error());
-    dlclose(handle);
-    return error;
-  }
+  if (!build_id) return refuse(path + " is not an mcpd PostgreSQL module: " + last_dl_error());
   // C++ objects cross the boundary: only a module of this very build may be used.
-  if (const std::string_view theirs = build_id(); theirs != k_build_id) {
-    auto error = fail(Failure::unavailable, "PostgreSQL support does not match this mcpd: " + path +
-                                                " is from build '" + std::string{theirs} +
-                                                "', this mcpd is build '" + k_build_id +
-                                                "' (reinstall mcpd)");
-    dlclose(handle);
-    return error;
-  }
+  if (const std::string_view theirs = build_id(); theirs != k_build_id)
+    return refuse("PostgreSQL support does not match this mcpd: " + path + " is from build '" +
+                  std::string{theirs} + "', this mcpd is build '" + k_build_id +
+                  "' (reinstall mcpd)");
   auto* factory =
       reinterpret_cast<pg_module::FactoryFunction>(dlsym(handle, pg_module::k_factory_symbol));
-  if (!factory) {
-    auto error =
-        fail(Failure::unavailable, path + " is not an mcpd PostgreSQL module: " + last_dl_error());
-    dlclose(handle);
-    return error;
-  }
+  if (!factory) return refuse(path + " is not an mcpd PostgreSQL module: " + last_dl_error());
   // Never dlclose()d from here on: the stores it makes run its code.
   loaded.open = factory;
   return loaded;
