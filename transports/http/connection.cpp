@@ -238,7 +238,8 @@ void Connection::on_bytes(error_code ec, std::size_t n) {
   if (m_state == State::exchanging) {
     // The client sent more while we answer: a pipelined request, parsed once this one is done.
     // (Until then a disconnect goes unnoticed; reading on would need an unbounded buffer.)
-    if (m_buffer.size() > k_max_read_ahead) close("too much pipelined data");
+    if (m_buffer.size() > k_max_read_ahead) return close("too much pipelined data");
+    m_hold = shared_from_this();  // no read pending from here on
     return;
   }
   read_header();
@@ -308,8 +309,14 @@ void Connection::on_request(error_code ec) {
   m_state = State::exchanging;
   m_exchange_done = false;
   m_close_after = false;
-  // Keep one read pending to notice a client that goes away mid-call.
-  if (!m_read_pending && m_buffer.size() == 0) start_watch_read();
+  // Keep one read pending to notice a client that goes away mid-call; with a pipelined request
+  // already buffered, hold on instead (m_hold).
+  if (!m_read_pending) {
+    if (m_buffer.size() == 0)
+      start_watch_read();
+    else
+      m_hold = shared_from_this();
+  }
   m_handler(m_exchange, std::move(request));
 }
 
@@ -387,6 +394,7 @@ void Connection::complete_exchange(bool close_after) {
 }
 
 void Connection::after_exchange() {
+  const auto hold = std::move(m_hold);  // released when this returns: the next step holds on
   if (m_state == State::closed) return;
   m_exchange.reset();
   m_exchange_done = false;
@@ -503,6 +511,7 @@ void Connection::close_gracefully() {
 }
 
 void Connection::close(std::string_view why) {
+  const auto hold = std::move(m_hold);
   if (m_state == State::closed) return;
   m_state = State::closed;
   spdlog::trace("http: connection from {} closed: {}", m_peer, why);

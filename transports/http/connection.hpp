@@ -186,6 +186,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> m_parser;
   bool m_read_pending = false;
   bool m_shutting_down = false;
+  // While an answer is being produced, a pending read or write keeps the connection alive.
+  // With a pipelined request already buffered no read is pending (the connection reads no
+  // further until this answer is out), so it holds itself until the exchange ends or closes.
+  std::shared_ptr<Connection> m_hold;
 
   Timer m_read_timer;
   Timer m_write_timer;

@@ -2,6 +2,9 @@
 // and the limits that keep hostile or broken clients from hurting the server (oversized
 // headers and bodies, deep JSON, slow clients, malformed HTTP).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -195,6 +198,43 @@ describe('limits', () => {
     const last = `GET /mcp/health HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`;
     const { received } = await rawRequest(server.port, one + one + last);
     assert.equal(received.match(/HTTP\/1\.1 200 OK/g)?.length, 3);
+  });
+
+  test('pipelined tool calls answered by a worker (exec) are all answered, in order', async () => {
+    // Each request's answer comes from another thread while the next request already sits in
+    // the connection's buffer (no read pending): the connection must stay alive for it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'mcpd-pipelined-'));
+    const call = (id, last) => {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: {
+          name: 'slow',
+          arguments: { pid_file: path.join(dir, `pid${id}`), seconds: 0 },
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      });
+      return (
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\n` +
+        'Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\n' +
+        `Mcp-Method: tools/call\r\nMcp-Name: slow\r\n${last ? 'Connection: close\r\n' : ''}` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      );
+    };
+    let received;
+    try {
+      ({ received } = await rawRequest(server.port, call(1) + call(2) + call(3, true), { ms: 20000 }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(received.match(/HTTP\/1\.1 200 OK/g)?.length, 3, received);
+    const ids = [...received.matchAll(/"id":(\d+)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(ids, [1, 2, 3]);
+    assert.equal(received.match(/slept 0 s/g)?.length, 3);
   });
 
   test('a client too slow to send its headers is cut off', async () => {
