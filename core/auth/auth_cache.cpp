@@ -44,6 +44,14 @@ void AuthCache::drop_oldest() {
   m_order.pop_front();
 }
 
+void AuthCache::forget(const std::string& key) {
+  std::lock_guard lock(m_mutex);
+  const auto it = m_entries.find(key);
+  if (it == m_entries.end()) return;
+  m_order.erase(it->second.order);
+  m_entries.erase(it);
+}
+
 void AuthCache::clear() {
   std::lock_guard lock(m_mutex);
   m_entries.clear();

@@ -28,6 +28,9 @@ namespace mcpd::core::auth {
 struct AuthCacheOptions {
   std::chrono::milliseconds ttl{2000};
   std::size_t max_entries = 10000;
+  // How long a credential found valid stays "recently valid" (Authenticator::recently_valid):
+  // long enough to outlast a guessing neighbour's lockout of a shared address.
+  std::chrono::milliseconds recently_valid{std::chrono::minutes(10)};
 };
 
 class AuthCache {
@@ -44,6 +47,8 @@ class AuthCache {
   // the clear was for).
   void remember(const std::string& key, const AuthResult& result, TimePoint now,
                 TimePoint fresh_until, std::optional<std::uint64_t> looked_up = std::nullopt);
+  // Forgets the answer for key.
+  void forget(const std::string& key);
   // Forgets every answer and starts a new generation.
   void clear();
   std::uint64_t generation() const;

@@ -30,7 +30,9 @@ Authenticator::Authenticator(std::shared_ptr<TokenStore> store, Options options)
       m_resource(std::move(options.resource)),
       m_cache_options(options.cache),
       m_clock(std::move(options.clock)),
-      m_cache(std::make_shared<AuthCache>(m_cache_options.max_entries)) {}
+      m_cache(std::make_shared<AuthCache>(m_cache_options.max_entries)),
+      // Kept even when the answer cache is off (max_entries 0): it answers another question.
+      m_recently_valid(std::max(m_cache_options.max_entries, AuthCacheOptions{}.max_entries)) {}
 
 ChangeListener Authenticator::cache_invalidator() const {
   return [cache = m_cache](const std::string&) { cache->clear(); };
@@ -54,6 +56,11 @@ Credential Authenticator::read(std::string_view bearer) const {
   }
   credential.hash = m_hasher.hash(bearer);
   return credential;
+}
+
+bool Authenticator::recently_valid(const Credential& credential) const {
+  return credential.kind != Credential::Kind::refused &&
+         m_recently_valid.find(credential.hash, m_clock()).has_value();
 }
 
 std::optional<AuthResult> Authenticator::try_cached(const Credential& credential) const {
@@ -87,6 +94,10 @@ AuthResult Authenticator::authenticate(const Credential& credential) {
   }
   if (result.refused(Refusal::unavailable)) return result;  // fail closed now, retry next time
   m_cache->remember(credential.hash, result, now, fresh_until, generation);
+  if (result.ok())
+    m_recently_valid.remember(credential.hash, result, now, now + m_cache_options.recently_valid);
+  else
+    m_recently_valid.forget(credential.hash);
   return result;
 }
 

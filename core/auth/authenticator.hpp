@@ -80,6 +80,13 @@ class Authenticator {
   AuthResult authenticate(const Credential& credential);
   AuthResult authenticate(std::string_view bearer) { return authenticate(read(bearer)); }
 
+  // Whether this credential was found valid by a lookup in the last
+  // AuthCacheOptions::recently_valid (10 min) and not refused since, in this process. It is no
+  // answer (revocation still needs authenticate()), only a sign that checking it is no guess:
+  // the HTTP auth gate lets such a credential reach a lookup even from an address the
+  // failed-authentication limiter is stopping. Not cleared by change notices, for that reason.
+  bool recently_valid(const Credential& credential) const;
+
   const std::optional<ProtectedResource>& protected_resource() const { return m_resource; }
 
   std::size_t cache_size() const { return m_cache->size(); }
@@ -102,6 +109,7 @@ class Authenticator {
   AuthCacheOptions m_cache_options;
   Clock m_clock;
   std::shared_ptr<AuthCache> m_cache;  // credential hash -> answer; shared with the invalidator
+  AuthCache m_recently_valid;          // credential hash -> its last successful lookup
 };
 
 // The daemon's authenticator from its settings: opaque tokens (hashed with the settings' token

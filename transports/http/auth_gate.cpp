@@ -130,8 +130,11 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
     conclude(exchange, *request, std::move(*cached), next);
     return;
   }
-  // An address that keeps failing is stopped before its guesses cost a lookup.
-  if (const auto gate = m_failure_limiter.peek("ip:" + peer); !gate.allowed) {
+  // An address that keeps failing is stopped before its guesses cost a lookup; a credential
+  // found valid lately is no guess, and is looked up anyway (one address may be many clients
+  // behind a proxy, and a cache entry lives only seconds).
+  if (const auto gate = m_failure_limiter.peek("ip:" + peer);
+      !gate.allowed && !m_authenticator->recently_valid(credential)) {
     exchange->respond(
         too_many_requests(gate.retry_after_seconds, "too many failed authentication attempts"));
     return;

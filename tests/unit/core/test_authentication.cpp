@@ -344,6 +344,34 @@ TEST_CASE("the cache is bounded", "[core][auth][cache]") {
   CHECK(uncached->cache_size() == 0);
 }
 
+// recently_valid is what the HTTP gate asks before it stops an address that keeps failing.
+TEST_CASE("a credential is recently valid after a successful lookup, until refused or 10 min",
+          "[core][auth][cache]") {
+  Fixture f;
+  AuthCacheOptions off;  // kept even without an answer cache
+  off.max_entries = 0;
+  auto auth = f.authenticator(off);
+  const auto token = f.issue();
+  const auto credential = auth->read(token.plaintext);
+  CHECK_FALSE(auth->recently_valid(credential));
+  CHECK_FALSE(auth->recently_valid(auth->read("garbage")));
+  REQUIRE(refusal_of(auth->authenticate(generate_token())) == Refusal::unknown);
+
+  REQUIRE(auth->authenticate(credential).ok());
+  CHECK(auth->recently_valid(credential));
+  f.now += 9min;
+  CHECK(auth->recently_valid(credential));
+  auth->clear_cache();  // a change notice: answers go, the record stays
+  CHECK(auth->recently_valid(credential));
+  f.now += 2min;
+  CHECK_FALSE(auth->recently_valid(credential));
+
+  REQUIRE(auth->authenticate(credential).ok());
+  REQUIRE(f.store->revoke_token(token.token.id));
+  CHECK(refusal_of(auth->authenticate(credential)) == Refusal::revoked);
+  CHECK_FALSE(auth->recently_valid(credential));
+}
+
 // try_cached is what the HTTP gate asks on its I/O threads before it posts a lookup.
 TEST_CASE("try_cached answers from the cache only, never from storage", "[core][auth][cache]") {
   Fixture f;

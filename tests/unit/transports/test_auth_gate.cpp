@@ -254,6 +254,39 @@ TEST_CASE("gate: an address that keeps failing is stopped before any lookup",
   CHECK(h.store->lookups() == lookups);
 }
 
+TEST_CASE("gate: a token found valid lately is still looked up while its address is limited",
+          "[transports][http][auth]") {
+  // Behind a proxy that does not forward client addresses, one client guessing must not lock
+  // out the others once their tokens' cache entries (2 s) have expired.
+  Harness h;
+  const auto known = h.issue();
+  const auto known_id = h.last_id();
+  REQUIRE(h.get_with(known).result_int() == 200);
+  const auto unseen = h.issue();  // valid, but never presented from here
+  int refused = 0;
+  for (int i = 0; i < 12 && refused == 0; ++i)
+    if (h.get_with(core::auth::generate_token()).result_int() == 429) ++refused;
+  REQUIRE(refused == 1);
+
+  h.now = h.now.load() + 3s;  // the cached answer is stale: a lookup decides
+  int lookups = h.store->lookups();
+  CHECK(h.get_with(known).result_int() == 200);
+  CHECK(h.store->lookups() == lookups + 1);
+  // A token nobody here has seen valid is a guess like any other: it waits, with no lookup.
+  lookups = h.store->lookups();
+  CHECK(h.get_with(unseen).result_int() == 429);
+  CHECK(h.store->lookups() == lookups);
+
+  // Revoked: the lookup refuses it, and from then on it is no longer vouched for.
+  REQUIRE(h.store->revoke_token(known_id));
+  h.now = h.now.load() + 3s;
+  CHECK(h.get_with(known).result_int() == 401);
+  h.now = h.now.load() + 3s;
+  lookups = h.store->lookups();
+  CHECK(h.get_with(known).result_int() == 429);
+  CHECK(h.store->lookups() == lookups);
+}
+
 TEST_CASE("gate: JWTs beside opaque tokens; challenges point at the resource metadata",
           "[transports][http][auth][jwt]") {
   Harness h({.jwt = true});
