@@ -105,9 +105,10 @@ async function openSockets(port, count) {
 }
 
 // slow_reader.py: clients with a tiny receive buffer that never read. `sent` resolves once the
-// requests are out, `done` with [{bytes, ended}] after `hold` seconds.
-function runSlowReaders(server, session, clients, hold) {
-  const child = spawn('python3', [path.join(here, 'slow_reader.py'), String(server.port), session, String(clients), String(hold)]);
+// requests are out; after release() (or `maxHold` seconds) they drain their connections and
+// `done` resolves with [{bytes, ended}].
+function runSlowReaders(server, session, clients, maxHold) {
+  const child = spawn('python3', [path.join(here, 'slow_reader.py'), String(server.port), session, String(clients), String(maxHold)]);
   let output = '';
   let errors = '';
   let markSent;
@@ -124,7 +125,14 @@ function runSlowReaders(server, session, clients, hold) {
       resolve(JSON.parse(output.split('\n').filter(Boolean).at(-1)));
     });
   });
-  return { sent, done };
+  // Once only; a child that already left (its own max hold) has no stdin to write to.
+  child.stdin.on('error', () => {});
+  let released = false;
+  const release = () => {
+    if (!released) child.stdin.end('drain\n');
+    released = true;
+  };
+  return { sent, done, release };
 }
 
 function writeConfig(dir, config) {
@@ -249,9 +257,9 @@ describe('slow clients', () => {
 
     // 3 clients that ask for a big answer (6 MiB) and never read it.
     const session = await openSession(server);
-    // They read nothing for 20 s: long after the server's 4-second write deadline, even when
-    // producing the 6 MiB answers is slow (a sanitized build).
-    const slowRead = runSlowReaders(server, session, 3, 20);
+    // They read nothing until the server has dropped all three (its 4-second write deadline),
+    // however long producing the 6 MiB answers takes (a sanitized build is slow at it).
+    const slowRead = runSlowReaders(server, session, 3, 120);
     await slowRead.sent;
 
     try {
@@ -274,6 +282,13 @@ describe('slow clients', () => {
       }
 
       console.log(`tool calls beside the slow clients: ${timings.join(", ")} ms`);
+      // The write deadline drops the non-readers once their answers stall (within 90 s even
+      // on a slow build); only then do they read what they were sent.
+      await waitFor(() => (server.log.match(/closed: write timeout/g)?.length ?? 0) >= 3, {
+        ms: 90000,
+        what: 'the write deadline to drop the 3 clients that never read',
+      });
+      slowRead.release();
       // The header, body and write deadlines (4 s) cut every slow client off; the server's
       // descriptors return to where they were.
       await waitFor(() => openFds(pid) <= baseline + 2, { ms: 45000, what: `the fds to return to ${baseline}` });
@@ -287,6 +302,7 @@ describe('slow clients', () => {
       }
       assert.equal(server.log.match(/closed: write timeout/g)?.length, 3);
     } finally {
+      slowRead.release();
       clearInterval(trickle);
       for (const socket of [...slowloris, ...slowBody]) socket.destroy();
     }

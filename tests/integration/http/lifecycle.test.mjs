@@ -183,12 +183,17 @@ describe('shutdown', () => {
     );
 
     // 100 calls in flight: the workers run 16 at a time, the rest wait in the queue.
+    const posts = () => server.log.match(/"POST \/mcp from /g)?.length ?? 0;
+    const postsBefore = posts();
     const calls = Array.from({ length: 100 }, (_, i) =>
       slowCall(server, session, { id: i + 1, pidFile: path.join(dir, `load-${i}.pid`), seconds: 1 }),
     );
     await waitFor(() => readdirSync(dir).filter((f) => f.endsWith('.pid')).length >= 16, {
       what: 'the first calls to start',
     });
+    // All 100 requests read by the server (a slow build reads them later): a request still on
+    // its way when the server stops meets a closing connection, as with any server.
+    await waitFor(() => posts() >= postsBefore + 100, { what: 'the server to read all 100 calls' });
 
     const signalled = Date.now();
     server.proc.kill('SIGTERM');

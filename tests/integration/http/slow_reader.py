@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """A client that asks for large answers and never reads them, for edge.test.mjs.
 
-slow_reader.py PORT SESSION CLIENTS HOLD_SECONDS: opens CLIENTS connections with a tiny receive
-buffer (so the kernel cannot absorb the answer for it), sends a resources/read request
-for test://big (a 6 MiB answer) on each, reads nothing for HOLD_SECONDS, then drains each connection
-and prints one JSON line: [{"bytes": n, "ended": true|false}, ...] ("ended": the server had
-closed it).
+slow_reader.py PORT SESSION CLIENTS MAX_HOLD_SECONDS: opens CLIENTS connections with a tiny
+receive buffer (so the kernel cannot absorb the answer for it), sends a resources/read request
+for test://big (a 6 MiB answer) on each, reads nothing until a line arrives on stdin (the test
+has seen what it waits for) or MAX_HOLD_SECONDS pass, then drains each connection and prints one
+JSON line: [{"bytes": n, "ended": true|false}, ...] ("ended": the server had closed it).
 """
 import json
+import select
 import socket
 import sys
-import time
 
 port, session, clients, hold = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {"uri": "test://big"}})
@@ -28,7 +28,7 @@ for _ in range(clients):
     s.sendall(request)
     sockets.append(s)
 print("sent", flush=True)
-time.sleep(hold)
+select.select([sys.stdin], [], [], hold)
 
 results = []
 for s in sockets:
