@@ -3,7 +3,7 @@
 #   address,undefined  AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer;
 #                      the suite's main build (tests/run-all, with clang)
 #   thread             ThreadSanitizer, for the concurrency tests (tests/run-all builds the
-#                      targets listed in tests/CMakeLists.txt as mcpd_tsan_tests)
+#                      target tsan_tests: the tests tests/CMakeLists.txt lists as concurrency)
 # Any error aborts the process (-fno-sanitize-recover=all), so a finding fails its test.
 # The run-time options tests/sanitizers/ sets (suppressions, exit codes) apply through the
 # environment CTest passes to every test.
