@@ -4,114 +4,17 @@
 // over Streamable HTTP and legacy HTTP+SSE. A tool that pauses between progress notifications
 // shows that nginx does not buffer the event stream. Tokens come from the real CLI.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { Database, connectLegacy, connectStreamable, startServer, waitFor } from '../http/helpers.mjs';
+import { Database, connectLegacy, connectStreamable, startServer } from '../http/helpers.mjs';
+import { Nginx } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sourceDir = path.resolve(here, '../../..');
 const siteFile = path.join(sourceDir, 'packaging/nginx/mcpd.conf');
 const exampleTools = path.join(sourceDir, 'examples/tools');
-
-function nginxBinary() {
-  const binary = process.env.NGINX;
-  if (!binary) throw new Error('NGINX is not set (run this test through ctest)');
-  return binary;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-// The example with mcpd's and nginx's addresses replaced. Every replaced line must be in the
-// example exactly once, so a change to it that this test does not know about fails here.
-export function siteForTest(text, { mcpdPort, nginxPort }) {
-  const replacements = [
-    ['    server 127.0.0.1:8001;\n', `    server 127.0.0.1:${mcpdPort};\n`],
-    ['    listen 80;\n', `    listen 127.0.0.1:${nginxPort};\n`],
-    ['    listen [::]:80;\n', ''],
-  ];
-  for (const [from, to] of replacements) {
-    const count = text.split(from).length - 1;
-    if (count !== 1) throw new Error(`${siteFile}: expected '${from.trim()}' once, found ${count}`);
-    text = text.replace(from, to);
-  }
-  return text;
-}
-
-class Nginx {
-  constructor(mcpdPort) {
-    this.mcpdPort = mcpdPort;
-    this.dir = mkdtempSync(path.join(tmpdir(), 'mcpd-nginx-'));
-    this.log = '';
-  }
-
-  async start() {
-    this.port = await freePort();
-    const site = siteForTest(readFileSync(siteFile, 'utf8'), { mcpdPort: this.mcpdPort, nginxPort: this.port });
-    writeFileSync(path.join(this.dir, 'mcpd.conf'), site);
-    // Root (CI) hands the workers to nobody; an unprivileged user runs them as itself.
-    const user = process.getuid() === 0 ? 'user nobody nogroup;\n' : '';
-    writeFileSync(
-      path.join(this.dir, 'nginx.conf'),
-      `${user}worker_processes 1;
-error_log ${this.dir}/error.log info;
-pid ${this.dir}/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log ${this.dir}/access.log;
-    client_body_temp_path ${this.dir}/client_body;
-    proxy_temp_path ${this.dir}/proxy;
-    fastcgi_temp_path ${this.dir}/fastcgi;
-    uwsgi_temp_path ${this.dir}/uwsgi;
-    scgi_temp_path ${this.dir}/scgi;
-    include ${this.dir}/mcpd.conf;
-}
-`,
-    );
-    this.proc = spawn(nginxBinary(), ['-e', 'stderr', '-p', this.dir, '-c', path.join(this.dir, 'nginx.conf'), '-g', 'daemon off;'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.proc.stdout.on('data', (chunk) => (this.log += chunk.toString()));
-    this.proc.stderr.on('data', (chunk) => (this.log += chunk.toString()));
-    let exit = null;
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    this.exited.then((e) => (exit = e));
-    this.origin = `http://127.0.0.1:${this.port}`;
-    await waitFor(
-      async () => {
-        if (exit) return true;
-        try {
-          return (await fetch(`${this.origin}/mcp/health`)).status !== 502 || null;
-        } catch {
-          return null;
-        }
-      },
-      { what: 'nginx to listen' },
-    );
-    if (exit) throw new Error(`nginx exited (${JSON.stringify(exit)}):\n${this.log}`);
-    return this;
-  }
-
-  async stop() {
-    if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGQUIT');
-    await this.exited;
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 // What the SDK helpers need of a server: where /mcp and the legacy endpoint are.
 function behind(proxy) {
@@ -155,7 +58,10 @@ describe('mcpd behind nginx (packaging/nginx/mcpd.conf)', () => {
     db.addUser('ada@example.com');
     token = db.createToken({ name: 'nginx' }).token;
     server = await startServer({ database: db, tools: exampleTools });
-    proxy = await new Nginx(server.port).start();
+    proxy = await new Nginx({
+      siteFile,
+      lines: [['    server 127.0.0.1:8001;\n', `    server 127.0.0.1:${server.port};\n`]],
+    }).start();
   });
   after(async () => {
     if (proxy) await proxy.stop();

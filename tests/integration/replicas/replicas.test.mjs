@@ -6,15 +6,14 @@
 // costs a client that retries once nothing, SIGTERM takes a replica out of service while its
 // call in flight finishes, and a session is only known to the replica that holds it.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { Server, mcpHeaders, mcpdBinary, openSession, tempDir, toolsDir, waitFor } from '../http/helpers.mjs';
+import { Nginx } from '../nginx/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const siteFile = path.resolve(here, '../../../packaging/nginx/mcpd-replicas.conf');
@@ -73,95 +72,6 @@ class PgDatabase {
   }
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-// The example with the replicas' and nginx's addresses replaced; each replaced line must be in
-// the example exactly once, so a change to it that this test does not know about fails here.
-function siteForTest(text, { ports, nginxPort }) {
-  const replacements = [
-    ...ports.map((port, i) => [
-      `    server 127.0.0.1:${8001 + i} max_fails=1 fail_timeout=10s;\n`,
-      `    server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;\n`,
-    ]),
-    ['    listen 80;\n', `    listen 127.0.0.1:${nginxPort};\n`],
-    ['    listen [::]:80;\n', ''],
-  ];
-  for (const [from, to] of replacements) {
-    const count = text.split(from).length - 1;
-    if (count !== 1) throw new Error(`${siteFile}: expected '${from.trim()}' once, found ${count}`);
-    text = text.replace(from, to);
-  }
-  return text;
-}
-
-class Nginx {
-  constructor(ports) {
-    this.ports = ports;
-    this.dir = mkdtempSync(path.join(tmpdir(), 'mcpd-replicas-nginx-'));
-    this.log = '';
-  }
-
-  async start() {
-    const binary = process.env.NGINX;
-    if (!binary) throw new Error('NGINX is not set (run this test through ctest)');
-    this.port = await freePort();
-    writeFileSync(path.join(this.dir, 'site.conf'), siteForTest(readFileSync(siteFile, 'utf8'), { ports: this.ports, nginxPort: this.port }));
-    const user = process.getuid() === 0 ? 'user nobody nogroup;\n' : '';
-    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `    ${t}_temp_path ${this.dir}/${t};`).join('\n');
-    writeFileSync(
-      path.join(this.dir, 'nginx.conf'),
-      `${user}worker_processes 1;\nerror_log ${this.dir}/error.log info;\npid ${this.dir}/nginx.pid;\n` +
-        `events { worker_connections 256; }\nhttp {\n    log_format upstream '$request_method $upstream_addr $status';\n` +
-        `    access_log ${this.dir}/access.log upstream;\n${temp}\n` +
-        `    include ${this.dir}/site.conf;\n}\n`,
-    );
-    this.proc = spawn(binary, ['-e', 'stderr', '-p', this.dir, '-c', path.join(this.dir, 'nginx.conf'), '-g', 'daemon off;'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.proc.stdout.on('data', (chunk) => (this.log += chunk));
-    this.proc.stderr.on('data', (chunk) => (this.log += chunk));
-    let exit = null;
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    this.exited.then((e) => (exit = e));
-    this.origin = `http://127.0.0.1:${this.port}`;
-    this.url = `${this.origin}/mcp`;
-    await waitFor(
-      async () => {
-        if (exit) return true;
-        try {
-          return (await fetch(`${this.origin}/mcp/health`)).status === 200 || null;
-        } catch {
-          return null;
-        }
-      },
-      { what: 'nginx to listen' },
-    );
-    if (exit) throw new Error(`nginx exited (${JSON.stringify(exit)}):\n${this.log}`);
-    return this;
-  }
-
-  // The replicas (ports) that answered POSTs so far, from the access log.
-  upstreams() {
-    const log = readFileSync(path.join(this.dir, 'access.log'), 'utf8');
-    return new Set([...log.matchAll(/^POST 127\.0\.0\.1:(\d+) 200$/gm)].map((m) => Number(m[1])));
-  }
-
-  async stop() {
-    if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGQUIT');
-    if (this.exited) await this.exited;
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 let nextId = 1;
 function ping(target, token, { session, signal } = {}) {
   const headers = { ...mcpHeaders, Authorization: `Bearer ${token}`, 'MCP-Protocol-Version': version };
@@ -213,7 +123,13 @@ describe('replicas on one PostgreSQL behind nginx (packaging/nginx/mcpd-replicas
     db.mcpd('user', 'add', 'ada@example.com');
     db.mcpd('user', 'add', 'bob@example.com');
     replicas = await Promise.all([0, 1, 2].map(() => startReplica(db)));
-    proxy = await new Nginx(replicas.map((r) => r.port)).start();
+    proxy = await new Nginx({
+      siteFile,
+      lines: replicas.map((r, i) => [
+        `    server 127.0.0.1:${8001 + i} max_fails=1 fail_timeout=10s;\n`,
+        `    server 127.0.0.1:${r.port} max_fails=1 fail_timeout=10s;\n`,
+      ]),
+    }).start();
     // Every replica is listening for change notices before anything is changed.
     for (const replica of replicas)
       await waitFor(() => /auth change notices: listening on/.test(replica.log), { what: `replica ${replica.port} to LISTEN` });
