@@ -13,6 +13,7 @@
 #include <ctime>
 #include <mutex>
 #include <random>
+#include <utility>
 
 #include "core/util/utf8.hpp"
 
@@ -300,6 +301,21 @@ CorrelationScope::~CorrelationScope() {
 
 const std::string* correlation_id() noexcept {
   return t_correlation_id ? &*t_correlation_id : nullptr;
+}
+
+std::optional<std::uint64_t> Sampler::admit() {
+  const auto now = m_clock();
+  std::lock_guard lock(m_mutex);
+  if (now - m_window >= std::chrono::seconds(1)) {
+    m_window = now;
+    m_in_window = 0;
+  }
+  if (m_in_window >= m_per_second) {
+    ++m_held_back;
+    return std::nullopt;
+  }
+  ++m_in_window;
+  return std::exchange(m_held_back, 0);
 }
 
 std::string new_correlation_id() {

@@ -11,7 +11,11 @@
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +57,27 @@ class CorrelationScope {
 
  private:
   std::optional<std::string> m_previous;
+};
+
+// Keeps a line that can repeat without bound (one per failed request, say) to at most
+// `per_second` a second: admit() says whether to log this one and, when so, how many were
+// held back since the last one logged (for that line to say). Thread-safe.
+class Sampler {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  explicit Sampler(std::uint32_t per_second, Clock clock = &std::chrono::steady_clock::now)
+      : m_per_second(per_second), m_clock(std::move(clock)) {}
+
+  // nullopt: do not log; otherwise log, noting the count of lines held back when it is not 0.
+  std::optional<std::uint64_t> admit();
+
+ private:
+  const std::uint32_t m_per_second;
+  const Clock m_clock;
+  std::mutex m_mutex;
+  std::chrono::steady_clock::time_point m_window{};
+  std::uint32_t m_in_window = 0;
+  std::uint64_t m_held_back = 0;
 };
 
 // The current thread's correlation id, or nullptr.

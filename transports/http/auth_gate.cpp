@@ -180,7 +180,13 @@ void AuthGate::refuse(const std::shared_ptr<Exchange>& exchange, const IncomingR
     exchange->respond(std::move(response));
     return;
   }
-  spdlog::info("authentication failed from {}: {}", request.client, reason);
+  if (const auto held_back = m_failure_lines.admit()) {
+    if (*held_back == 0)
+      spdlog::info("authentication failed from {}: {}", request.client, reason);
+    else
+      spdlog::info("authentication failed from {}: {} ({} more failure(s) not logged)",
+                   request.client, reason, *held_back);
+  }
   // Missing credentials are how clients discover that auth is needed; only real failures count
   // against the address.
   if (refusal != Refusal::missing) (void)m_failure_limiter.check("ip:" + request.client);

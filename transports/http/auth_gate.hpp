@@ -16,6 +16,7 @@
 
 #include "core/auth/authenticator.hpp"
 #include "core/auth/rate_limit.hpp"
+#include "core/observability/log.hpp"
 #include "core/observability/metrics.hpp"
 #include "transports/http/bounded_pool.hpp"
 #include "transports/http/connection.hpp"
@@ -73,6 +74,9 @@ class AuthGate {
   std::shared_ptr<core::auth::Authenticator> m_authenticator;
   core::RateLimiter& m_limiter;
   core::RateLimiter& m_failure_limiter;
+  // One line per failed authentication, at most 10 a second: a flood from many addresses must
+  // not flood the log too (mcp_auth_failures_total counts every one).
+  core::log::Sampler m_failure_lines{10};
   core::Metrics* m_metrics;
   BoundedPool& m_pool;
   std::optional<core::auth::ProtectedResource> m_resource;

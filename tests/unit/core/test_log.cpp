@@ -200,3 +200,18 @@ TEST_CASE("setup logs to stderr only, at the chosen level", "[core][log]") {
   mlog::get("stdio")->flush();
   CHECK(err2.text().find("[debug] stdio: now visible") != std::string::npos);
 }
+
+TEST_CASE("a sampler lets a few lines a second through and counts the rest", "[core][log]") {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  mcpd::core::log::Sampler sampler(3, [&now] { return now; });
+  for (int i = 0; i < 3; ++i) CHECK(sampler.admit() == std::optional<std::uint64_t>(0));
+  for (int i = 0; i < 5; ++i) CHECK_FALSE(sampler.admit());
+  now += std::chrono::milliseconds(999);
+  CHECK_FALSE(sampler.admit());
+  // A new second: the first line through says how many were held back.
+  now += std::chrono::milliseconds(1);
+  CHECK(sampler.admit() == std::optional<std::uint64_t>(6));
+  CHECK(sampler.admit() == std::optional<std::uint64_t>(0));
+  now += std::chrono::seconds(5);
+  CHECK(sampler.admit() == std::optional<std::uint64_t>(0));
+}
