@@ -290,27 +290,74 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
   return replies;
 }
 
+namespace {
+
+// nlohmann's DOM builder with a nesting limit: a container that would open deeper than
+// `max_depth` stops the parse before its tree is built. (The callback parser can do the same,
+// but it copies every key into a json value for the callback: a dozen allocations a message.)
+class DepthLimitedDom {
+ public:
+  DepthLimitedDom(json& root, int max_depth) : m_dom(root), m_max_depth(max_depth) {}
+
+  bool too_deep() const { return m_too_deep; }
+
+  bool null() { return m_dom.null(); }
+  bool boolean(bool value) { return m_dom.boolean(value); }
+  bool number_integer(json::number_integer_t value) { return m_dom.number_integer(value); }
+  bool number_unsigned(json::number_unsigned_t value) { return m_dom.number_unsigned(value); }
+  bool number_float(json::number_float_t value, const json::string_t& text) {
+    return m_dom.number_float(value, text);
+  }
+  bool string(json::string_t& value) { return m_dom.string(value); }
+  bool binary(json::binary_t& value) { return m_dom.binary(value); }
+  bool start_object(std::size_t size) { return open() && m_dom.start_object(size); }
+  bool key(json::string_t& value) { return m_dom.key(value); }
+  bool end_object() {
+    --m_depth;
+    return m_dom.end_object();
+  }
+  bool start_array(std::size_t size) { return open() && m_dom.start_array(size); }
+  bool end_array() {
+    --m_depth;
+    return m_dom.end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
+    return m_dom.parse_error(position, token, error);
+  }
+
+ private:
+  // The containers around this one must be fewer than the limit.
+  bool open() {
+    if (m_depth >= m_max_depth) {
+      m_too_deep = true;
+      return false;
+    }
+    ++m_depth;
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> m_dom;
+  const int m_max_depth;
+  int m_depth = 0;
+  bool m_too_deep = false;
+};
+
+}  // namespace
+
 Dispatcher::Parsed Dispatcher::parse(std::string_view text) const {
-  struct TooDeep {};
   try {
-    // Stop parsing as soon as the nesting limit is passed rather than building the tree.
-    const int max_depth = m_options.max_json_depth;
-    return {json::parse(text.begin(), text.end(),
-                        [max_depth](int depth, json::parse_event_t event, json&) {
-                          if ((event == json::parse_event_t::object_start ||
-                               event == json::parse_event_t::array_start) &&
-                              depth >= max_depth)
-                            throw TooDeep{};
-                          return true;
-                        }),
-            nullptr};
+    json message;
+    DepthLimitedDom dom(message, m_options.max_json_depth);
+    if (json::sax_parse(text.begin(), text.end(), &dom)) return {std::move(message), nullptr};
+    if (dom.too_deep())
+      return {std::nullopt,
+              make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"))};
+    return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
   } catch (const json::exception& e) {
     // parse_error, and out_of_range for a number no double holds (1e400)
     spdlog::debug("unparsable message: {}", e.what());
     return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
-  } catch (const TooDeep&) {
-    return {std::nullopt,
-            make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"))};
   }
 }
 
@@ -405,8 +452,10 @@ bool Dispatcher::may_block(const json& message) {
                        [](const json& element) { return may_block(element); });
   if (!message.is_object()) return false;
   const auto method = message.find("method");
-  return method != message.end() && method->is_string() &&
-         (*method == "tools/call" || *method == "resources/read" || *method == "prompts/get");
+  if (method == message.end() || !method->is_string()) return false;
+  // As a string: comparing the json with a literal makes a json of the literal first.
+  const auto& name = method->get_ref<const std::string&>();
+  return name == "tools/call" || name == "resources/read" || name == "prompts/get";
 }
 
 bool Dispatcher::blocks(const json& message) const {
