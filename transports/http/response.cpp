@@ -133,8 +133,8 @@ std::string_view reason_phrase(unsigned status) {
 namespace {
 
 // nlohmann's serializer writes through a shared_ptr to an output adapter, and dump() makes a new
-// one (and a new string) for every document. This one is made once per thread and pointed at
-// the string to append to.
+// one, a new string and a new serializer (with an indentation buffer) for every document. These
+// are made once per thread, the adapter pointed at the string to append to.
 class AppendTo final : public nlohmann::detail::output_adapter_protocol<char> {
  public:
   std::string* target = nullptr;
@@ -146,9 +146,9 @@ class AppendTo final : public nlohmann::detail::output_adapter_protocol<char> {
 
 void dump_into(std::string& out, const nlohmann::json& value) {
   thread_local const auto adapter = std::make_shared<AppendTo>();
-  adapter->target = &out;
-  nlohmann::detail::serializer<nlohmann::json> serializer(
+  thread_local nlohmann::detail::serializer<nlohmann::json> serializer(
       adapter, ' ', nlohmann::json::error_handler_t::replace);
+  adapter->target = &out;
   serializer.dump(value, false, false, 0);
   adapter->target = nullptr;
 }
