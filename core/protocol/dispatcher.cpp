@@ -171,11 +171,14 @@ RpcError invalid_request(std::string message) {
   return RpcError{rpc_code::k_invalid_request, std::move(message)};
 }
 
+const json k_no_id = nullptr;
+
 // One message's JSON-RPC 2.0 envelope, checked.
 struct Envelope {
   enum class Kind { request, notification, response, client_error, invalid };
   Kind kind = Kind::invalid;
-  json id = nullptr;  // the id to answer with: the message's when usable, else null
+  // The id to answer with: the message's when usable (pointing into it, not a copy), else null.
+  const json* id = &k_no_id;
   const std::string* method = nullptr;
   const json* params = nullptr;  // an object (empty when absent or an array)
   bool array_params = false;     // JSON-RPC allows them; no MCP method takes them
@@ -195,7 +198,7 @@ Envelope read_envelope(const json& message) {
   const bool has_id = id != message.end();
   // JSON-RPC ids are strings or numbers; MCP narrows numbers to integers and forbids null.
   const bool usable_id = has_id && (id->is_string() || id->is_number_integer());
-  if (usable_id) envelope.id = *id;
+  if (usable_id) envelope.id = &*id;
 
   const auto version = message.find("jsonrpc");
   if (version == message.end() || *version != "2.0") return invalid("jsonrpc must be \"2.0\"");
@@ -373,10 +376,10 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
   const Envelope envelope = read_envelope(message);
   switch (envelope.kind) {
     case Envelope::Kind::invalid:
-      return make_error(envelope.id, invalid_request(envelope.problem));
+      return make_error(*envelope.id, invalid_request(envelope.problem));
     case Envelope::Kind::response:
       if (!session.deliver_response(message))
-        spdlog::debug("response for unknown request {} ignored", envelope.id.dump());
+        spdlog::debug("response for unknown request {} ignored", envelope.id->dump());
       return std::nullopt;
     case Envelope::Kind::client_error:
       spdlog::warn("client reported an error without id: {}", message["error"].dump());
@@ -394,22 +397,22 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
   std::optional<RequestMeta> meta;
   if (modern_version_of(message)) {
     auto read = read_request_meta(*envelope.params);
-    if (const auto* error = std::get_if<RpcError>(&read)) return make_error(envelope.id, *error);
+    if (const auto* error = std::get_if<RpcError>(&read)) return make_error(*envelope.id, *error);
     meta = std::move(std::get<RequestMeta>(read));
   }
   const auto entry = methods().find(method);
   if (entry == methods().end() || (meta && legacy_only(method)))
-    return make_error(envelope.id, RpcError{rpc_code::k_method_not_found,
+    return make_error(*envelope.id, RpcError{rpc_code::k_method_not_found,
                                             "method not found: " + detail::clip(method, 64)});
   if (envelope.array_params)
-    return make_error(envelope.id, detail::invalid_params("params must be an object"));
+    return make_error(*envelope.id, detail::invalid_params("params must be an object"));
   // server/discover is a 2026-07-28 method: without the per-request fields it is malformed.
   // (Without a version claim, reading the fields always fails.)
   if (!meta && method == "server/discover")
-    return make_error(envelope.id, std::get<RpcError>(read_request_meta(*envelope.params)));
+    return make_error(*envelope.id, std::get<RpcError>(read_request_meta(*envelope.params)));
   if (!meta)
     if (auto refusal = lifecycle_refusal(method, in_batch, session))
-      return make_error(envelope.id, invalid_request(*refusal));
+      return make_error(*envelope.id, invalid_request(*refusal));
 
   // A W3C trace context names the request for the logs and the handlers.
   std::string trace_id;
@@ -424,7 +427,7 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
                           m_options,
                           m_observer.get(),
                           session,
-                          envelope.id,
+                          *envelope.id,
                           *envelope.params,
                           trace_id.empty() ? correlation_id : trace_id,
                           meta ? &*meta : nullptr,
@@ -433,12 +436,12 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
     auto result = entry->second(request);
     if (!result) return std::nullopt;
     if (meta) finish_modern_result(*result, method, request);
-    return make_result(envelope.id, std::move(*result));
+    return make_result(*envelope.id, std::move(*result));
   } catch (const RpcError& e) {
-    return make_error(envelope.id, e);
+    return make_error(*envelope.id, e);
   } catch (const std::exception& e) {
     spdlog::error("{} failed: {}", method, e.what());
-    return make_error(envelope.id, RpcError{rpc_code::k_internal_error, "internal error"});
+    return make_error(*envelope.id, RpcError{rpc_code::k_internal_error, "internal error"});
   }
 }
 
