@@ -89,12 +89,14 @@ nlohmann::json substitute(const nlohmann::json& templ, const nlohmann::json& val
   if (templ.is_string()) return substitute(templ.get_ref<const std::string&>(), values);
   if (templ.is_array()) {
     nlohmann::json out = nlohmann::json::array();
+    out.get_ref<nlohmann::json::array_t&>().reserve(templ.size());
     for (const auto& item : templ) out.push_back(substitute(item, values));
     return out;
   }
   if (templ.is_object()) {
     nlohmann::json out = nlohmann::json::object();
-    for (auto it = templ.begin(); it != templ.end(); ++it) out[it.key()] = substitute(*it, values);
+    for (auto it = templ.begin(); it != templ.end(); ++it)
+      out.emplace(it.key(), substitute(*it, values));
     return out;
   }
   return templ;

@@ -5,10 +5,12 @@
 namespace mcpd::core {
 
 nlohmann::json run_static(const StaticHandlerSpec& spec, const nlohmann::json& values) {
-  nlohmann::json result{{"content", substitute(spec.content, values)}};
+  // Member by member: a braced initializer would copy the content through temporaries.
+  nlohmann::json result(nlohmann::json::value_t::object);
+  result.emplace("content", substitute(spec.content, values));
   if (spec.structured_content)
-    result["structuredContent"] = substitute(*spec.structured_content, values);
-  if (spec.is_error) result["isError"] = true;
+    result.emplace("structuredContent", substitute(*spec.structured_content, values));
+  if (spec.is_error) result.emplace("isError", true);
   return result;
 }
 

@@ -21,7 +21,7 @@ namespace mcpd::core::log {
 
 namespace {
 
-thread_local std::optional<std::string> t_correlation_id;
+thread_local const std::string* t_correlation_id = nullptr;  // bound by a CorrelationScope
 
 // Python's logging level names, as the seed's JSON formatter emits them.
 std::string_view level_name(spdlog::level::level_enum level) {
@@ -291,16 +291,21 @@ std::shared_ptr<spdlog::logger> get(const std::string& name) {
   return logger;
 }
 
-CorrelationScope::CorrelationScope(std::string id) : m_previous(std::move(t_correlation_id)) {
-  t_correlation_id = std::move(id);
+CorrelationScope::CorrelationScope(const std::string& id) : m_previous(t_correlation_id) {
+  t_correlation_id = &id;
+}
+
+CorrelationScope::CorrelationScope(std::string&& id)
+    : m_owned(std::move(id)), m_previous(t_correlation_id) {
+  t_correlation_id = &m_owned;
 }
 
 CorrelationScope::~CorrelationScope() {
-  t_correlation_id = std::move(m_previous);
+  t_correlation_id = m_previous;
 }
 
 const std::string* correlation_id() noexcept {
-  return t_correlation_id ? &*t_correlation_id : nullptr;
+  return t_correlation_id;
 }
 
 std::optional<std::uint64_t> Sampler::admit() {

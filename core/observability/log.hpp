@@ -47,16 +47,20 @@ std::unique_ptr<spdlog::formatter> make_json_formatter(std::string version,
                                                        std::string environment);
 std::unique_ptr<spdlog::formatter> make_text_formatter();
 
-// Binds a correlation id to this thread for the scope's lifetime; scopes nest.
+// Binds a correlation id to this thread for the scope's lifetime; scopes nest. A named string
+// is borrowed, not copied (a request binds its id at every hop): it must outlive the scope. A
+// temporary is kept by the scope.
 class CorrelationScope {
  public:
-  explicit CorrelationScope(std::string id);
+  explicit CorrelationScope(const std::string& id);
+  explicit CorrelationScope(std::string&& id);
   ~CorrelationScope();
   CorrelationScope(const CorrelationScope&) = delete;
   CorrelationScope& operator=(const CorrelationScope&) = delete;
 
  private:
-  std::optional<std::string> m_previous;
+  std::string m_owned;
+  const std::string* m_previous;
 };
 
 // Keeps a line that can repeat without bound (one per failed request, say) to at most

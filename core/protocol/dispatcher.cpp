@@ -171,11 +171,14 @@ RpcError invalid_request(std::string message) {
   return RpcError{rpc_code::k_invalid_request, std::move(message)};
 }
 
+const json k_no_id = nullptr;
+
 // One message's JSON-RPC 2.0 envelope, checked.
 struct Envelope {
   enum class Kind { request, notification, response, client_error, invalid };
   Kind kind = Kind::invalid;
-  json id = nullptr;  // the id to answer with: the message's when usable, else null
+  // The id to answer with: the message's when usable (pointing into it, not a copy), else null.
+  const json* id = &k_no_id;
   const std::string* method = nullptr;
   const json* params = nullptr;  // an object (empty when absent or an array)
   bool array_params = false;     // JSON-RPC allows them; no MCP method takes them
@@ -195,7 +198,7 @@ Envelope read_envelope(const json& message) {
   const bool has_id = id != message.end();
   // JSON-RPC ids are strings or numbers; MCP narrows numbers to integers and forbids null.
   const bool usable_id = has_id && (id->is_string() || id->is_number_integer());
-  if (usable_id) envelope.id = *id;
+  if (usable_id) envelope.id = &*id;
 
   const auto version = message.find("jsonrpc");
   if (version == message.end() || *version != "2.0") return invalid("jsonrpc must be \"2.0\"");
@@ -290,27 +293,74 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
   return replies;
 }
 
+namespace {
+
+// nlohmann's DOM builder with a nesting limit: a container that would open deeper than
+// `max_depth` stops the parse before its tree is built. (The callback parser can do the same,
+// but it copies every key into a json value for the callback: a dozen allocations a message.)
+class DepthLimitedDom {
+ public:
+  DepthLimitedDom(json& root, int max_depth) : m_dom(root), m_max_depth(max_depth) {}
+
+  bool too_deep() const { return m_too_deep; }
+
+  bool null() { return m_dom.null(); }
+  bool boolean(bool value) { return m_dom.boolean(value); }
+  bool number_integer(json::number_integer_t value) { return m_dom.number_integer(value); }
+  bool number_unsigned(json::number_unsigned_t value) { return m_dom.number_unsigned(value); }
+  bool number_float(json::number_float_t value, const json::string_t& text) {
+    return m_dom.number_float(value, text);
+  }
+  bool string(json::string_t& value) { return m_dom.string(value); }
+  bool binary(json::binary_t& value) { return m_dom.binary(value); }
+  bool start_object(std::size_t size) { return open() && m_dom.start_object(size); }
+  bool key(json::string_t& value) { return m_dom.key(value); }
+  bool end_object() {
+    --m_depth;
+    return m_dom.end_object();
+  }
+  bool start_array(std::size_t size) { return open() && m_dom.start_array(size); }
+  bool end_array() {
+    --m_depth;
+    return m_dom.end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
+    return m_dom.parse_error(position, token, error);
+  }
+
+ private:
+  // The containers around this one must be fewer than the limit.
+  bool open() {
+    if (m_depth >= m_max_depth) {
+      m_too_deep = true;
+      return false;
+    }
+    ++m_depth;
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> m_dom;
+  const int m_max_depth;
+  int m_depth = 0;
+  bool m_too_deep = false;
+};
+
+}  // namespace
+
 Dispatcher::Parsed Dispatcher::parse(std::string_view text) const {
-  struct TooDeep {};
   try {
-    // Stop parsing as soon as the nesting limit is passed rather than building the tree.
-    const int max_depth = m_options.max_json_depth;
-    return {json::parse(text.begin(), text.end(),
-                        [max_depth](int depth, json::parse_event_t event, json&) {
-                          if ((event == json::parse_event_t::object_start ||
-                               event == json::parse_event_t::array_start) &&
-                              depth >= max_depth)
-                            throw TooDeep{};
-                          return true;
-                        }),
-            nullptr};
+    json message;
+    DepthLimitedDom dom(message, m_options.max_json_depth);
+    if (json::sax_parse(text.begin(), text.end(), &dom)) return {std::move(message), nullptr};
+    if (dom.too_deep())
+      return {std::nullopt,
+              make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"))};
+    return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
   } catch (const json::exception& e) {
     // parse_error, and out_of_range for a number no double holds (1e400)
     spdlog::debug("unparsable message: {}", e.what());
     return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
-  } catch (const TooDeep&) {
-    return {std::nullopt,
-            make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"))};
   }
 }
 
@@ -326,10 +376,10 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
   const Envelope envelope = read_envelope(message);
   switch (envelope.kind) {
     case Envelope::Kind::invalid:
-      return make_error(envelope.id, invalid_request(envelope.problem));
+      return make_error(*envelope.id, invalid_request(envelope.problem));
     case Envelope::Kind::response:
       if (!session.deliver_response(message))
-        spdlog::debug("response for unknown request {} ignored", envelope.id.dump());
+        spdlog::debug("response for unknown request {} ignored", envelope.id->dump());
       return std::nullopt;
     case Envelope::Kind::client_error:
       spdlog::warn("client reported an error without id: {}", message["error"].dump());
@@ -347,22 +397,22 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
   std::optional<RequestMeta> meta;
   if (modern_version_of(message)) {
     auto read = read_request_meta(*envelope.params);
-    if (const auto* error = std::get_if<RpcError>(&read)) return make_error(envelope.id, *error);
+    if (const auto* error = std::get_if<RpcError>(&read)) return make_error(*envelope.id, *error);
     meta = std::move(std::get<RequestMeta>(read));
   }
   const auto entry = methods().find(method);
   if (entry == methods().end() || (meta && legacy_only(method)))
-    return make_error(envelope.id, RpcError{rpc_code::k_method_not_found,
+    return make_error(*envelope.id, RpcError{rpc_code::k_method_not_found,
                                             "method not found: " + detail::clip(method, 64)});
   if (envelope.array_params)
-    return make_error(envelope.id, detail::invalid_params("params must be an object"));
+    return make_error(*envelope.id, detail::invalid_params("params must be an object"));
   // server/discover is a 2026-07-28 method: without the per-request fields it is malformed.
   // (Without a version claim, reading the fields always fails.)
   if (!meta && method == "server/discover")
-    return make_error(envelope.id, std::get<RpcError>(read_request_meta(*envelope.params)));
+    return make_error(*envelope.id, std::get<RpcError>(read_request_meta(*envelope.params)));
   if (!meta)
     if (auto refusal = lifecycle_refusal(method, in_batch, session))
-      return make_error(envelope.id, invalid_request(*refusal));
+      return make_error(*envelope.id, invalid_request(*refusal));
 
   // A W3C trace context names the request for the logs and the handlers.
   std::string trace_id;
@@ -377,7 +427,7 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
                           m_options,
                           m_observer.get(),
                           session,
-                          envelope.id,
+                          *envelope.id,
                           *envelope.params,
                           trace_id.empty() ? correlation_id : trace_id,
                           meta ? &*meta : nullptr,
@@ -386,12 +436,12 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
     auto result = entry->second(request);
     if (!result) return std::nullopt;
     if (meta) finish_modern_result(*result, method, request);
-    return make_result(envelope.id, std::move(*result));
+    return make_result(*envelope.id, std::move(*result));
   } catch (const RpcError& e) {
-    return make_error(envelope.id, e);
+    return make_error(*envelope.id, e);
   } catch (const std::exception& e) {
     spdlog::error("{} failed: {}", method, e.what());
-    return make_error(envelope.id, RpcError{rpc_code::k_internal_error, "internal error"});
+    return make_error(*envelope.id, RpcError{rpc_code::k_internal_error, "internal error"});
   }
 }
 
@@ -405,8 +455,10 @@ bool Dispatcher::may_block(const json& message) {
                        [](const json& element) { return may_block(element); });
   if (!message.is_object()) return false;
   const auto method = message.find("method");
-  return method != message.end() && method->is_string() &&
-         (*method == "tools/call" || *method == "resources/read" || *method == "prompts/get");
+  if (method == message.end() || !method->is_string()) return false;
+  // As a string: comparing the json with a literal makes a json of the literal first.
+  const auto& name = method->get_ref<const std::string&>();
+  return name == "tools/call" || name == "resources/read" || name == "prompts/get";
 }
 
 bool Dispatcher::blocks(const json& message) const {

@@ -39,28 +39,37 @@ const ToolDef& resolve_tool(const Request& request, const std::string& name,
   throw invalid_params("unknown tool: " + clip(name));
 }
 
-// The arguments with the inputSchema's defaults filled in for absent properties.
-json prepare_arguments(const ToolDef& tool, const json& params) {
-  json arguments;
+// The arguments with the inputSchema's defaults filled in for absent properties: the request's
+// own when nothing is missing (no copy of them per call), else a completed copy in `storage`.
+const json& prepare_arguments(const ToolDef& tool, const json& params, json& storage) {
+  static const json k_none = json::object();
+  const json* given = &k_none;
   const auto it = params.find("arguments");
-  if (it == params.end() || it->is_null()) {
-    arguments = json::object();
-  } else if (it->is_object()) {
-    arguments = *it;
-  } else {
-    throw invalid_params("arguments must be an object");
+  if (it != params.end() && !it->is_null()) {
+    if (!it->is_object()) throw invalid_params("arguments must be an object");
+    given = &*it;
   }
+  bool complete = true;
   for (const auto& [key, value] : tool.defaults.items())
-    if (!arguments.contains(key)) arguments[key] = value;
-  return arguments;
+    if (!given->contains(key)) complete = false;
+  if (complete) return *given;
+  storage = *given;
+  for (const auto& [key, value] : tool.defaults.items())
+    if (!storage.contains(key)) storage[key] = value;
+  return storage;
 }
 
-// Placeholder values: every declared parameter (absent ones null), plus the arguments.
-json placeholder_values(const ToolDef& tool, const json& arguments) {
-  json values = json::object();
-  for (const auto& name : tool.parameters) values[name] = nullptr;
-  for (const auto& [key, value] : arguments.items()) values[key] = value;
-  return values;
+// Placeholder values: every declared parameter (absent ones null), plus the arguments. When
+// every parameter is present that is the arguments themselves, and `storage` stays unused.
+const json& placeholder_values(const ToolDef& tool, const json& arguments, json& storage) {
+  bool complete = true;
+  for (const auto& name : tool.parameters)
+    if (!arguments.contains(name)) complete = false;
+  if (complete) return arguments;
+  storage = json::object();
+  for (const auto& name : tool.parameters) storage[name] = nullptr;
+  for (const auto& [key, value] : arguments.items()) storage[key] = value;
+  return storage;
 }
 
 bool is_error_result(const json& result) {
@@ -123,7 +132,8 @@ Result tools_call(const Request& request) {
   if (!identity->valid)
     throw RpcError{rpc_code::k_invalid_request, "access denied: " + identity->invalid_reason};
   const ToolDef& tool = resolve_tool(request, name, *identity);
-  const json arguments = prepare_arguments(tool, request.params);
+  json arguments_storage;
+  const json& arguments = prepare_arguments(tool, request.params, arguments_storage);
   const StateSubject subject{"tools/call", tool.name, arguments};
   const json answers = retry_answers(request, subject);
   const InFlight in_flight(request.session, request.id);
@@ -137,8 +147,9 @@ Result tools_call(const Request& request) {
     SessionChannel channel(request, in_flight.token(), request_deadline(tool.handler), answers);
     CallContext ctx =
         call_context(request, tool.name, *identity, in_flight.token(), channel, answers);
+    json values_storage;
     result = request.runner.run(tool.handler, tool.base_dir, arguments,
-                                placeholder_values(tool, arguments), ctx);
+                                placeholder_values(tool, arguments, values_storage), ctx);
     // A cancelled call asks nothing more; it is still counted below (as an error).
     if (!in_flight.token().cancelled()) {
       if (auto asking = channel.finish(request, subject)) {

@@ -2,25 +2,49 @@
 
 namespace mcpd::core {
 
+// The messages are built member by member: a braced initializer list copies every pair
+// through a temporary array (and the result with it), a dozen allocations per reply.
+
+namespace {
+
+json envelope() {
+  json message(json::value_t::object);
+  message.emplace("jsonrpc", "2.0");
+  return message;
+}
+
+}  // namespace
+
 json make_result(const json& id, json result) {
-  return json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+  json message = envelope();
+  message.emplace("id", id);
+  message.emplace("result", std::move(result));
+  return message;
 }
 
 json make_error(const json& id, const RpcError& error) {
-  json body{{"code", error.code}, {"message", error.message}};
-  if (!error.data.is_null()) body["data"] = error.data;
-  return json{{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(body)}};
+  json body(json::value_t::object);
+  body.emplace("code", error.code);
+  body.emplace("message", error.message);
+  if (!error.data.is_null()) body.emplace("data", error.data);
+  json message = envelope();
+  message.emplace("id", id);
+  message.emplace("error", std::move(body));
+  return message;
 }
 
 json make_notification(std::string method, json params) {
-  json message{{"jsonrpc", "2.0"}, {"method", std::move(method)}};
-  if (!params.is_null()) message["params"] = std::move(params);
+  json message = envelope();
+  message.emplace("method", std::move(method));
+  if (!params.is_null()) message.emplace("params", std::move(params));
   return message;
 }
 
 json make_request(const json& id, std::string method, json params) {
-  json message{{"jsonrpc", "2.0"}, {"id", id}, {"method", std::move(method)}};
-  if (!params.is_null()) message["params"] = std::move(params);
+  json message = envelope();
+  message.emplace("id", id);
+  message.emplace("method", std::move(method));
+  if (!params.is_null()) message.emplace("params", std::move(params));
   return message;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <string_view>
 
 #include "core/protocol/rpc.hpp"
@@ -36,6 +37,17 @@ constexpr int k_request_timeout = -32001;
 
 json error_reply(int code, std::string message) {
   return json{{"error", {{"code", code}, {"message", std::move(message)}}}};
+}
+
+// The key of a client request id in m_in_flight and m_early_cancels: injective like id.dump(),
+// without serializing (a dump sets up an output adapter on the heap for every call).
+// Strings get an 's' before them; integers print as dump() prints them; anything else (never a
+// valid id) is its dump, which starts with neither.
+std::string request_key(const json& id) {
+  if (id.is_string()) return "s" + id.get_ref<const std::string&>();
+  if (id.is_number_unsigned()) return std::to_string(id.get<std::uint64_t>());
+  if (id.is_number_integer()) return std::to_string(id.get<std::int64_t>());
+  return id.dump();
 }
 
 json cancelled_reply() {
@@ -110,12 +122,12 @@ std::string Session::protocol_version() const {
 
 json Session::client_capabilities() const {
   std::lock_guard lock(m_mutex);
-  return m_client_capabilities;
+  return m_client_capabilities.is_null() ? json::object() : m_client_capabilities;
 }
 
 json Session::client_info() const {
   std::lock_guard lock(m_mutex);
-  return m_client_info;
+  return m_client_info.is_null() ? json::object() : m_client_info;
 }
 
 void Session::set_log_level(const std::string& level) {
@@ -155,7 +167,7 @@ std::set<std::string> Session::subscriptions() const {
 std::shared_ptr<CancelToken> Session::begin_request(const json& id) {
   auto token = std::make_shared<CancelToken>();
   std::lock_guard lock(m_mutex);
-  const auto [it, inserted] = m_in_flight.emplace(id.dump(), token);
+  const auto [it, inserted] = m_in_flight.emplace(request_key(id), token);
   if (!inserted) return nullptr;
   // The cancellation may have overtaken the request (it was queued for a worker).
   const auto early = std::find(m_early_cancels.begin(), m_early_cancels.end(), it->first);
@@ -168,17 +180,17 @@ std::shared_ptr<CancelToken> Session::begin_request(const json& id) {
 
 void Session::end_request(const json& id) {
   std::lock_guard lock(m_mutex);
-  m_in_flight.erase(id.dump());
+  m_in_flight.erase(request_key(id));
 }
 
 void Session::cancel_request(const json& id) {
   std::lock_guard lock(m_mutex);
-  const auto it = m_in_flight.find(id.dump());
+  const auto it = m_in_flight.find(request_key(id));
   if (it == m_in_flight.end()) {
     // Not started yet (or already finished): remember a few so a queued request is born
     // cancelled. Request ids are unique within a session, so a stale entry is harmless.
-    if (m_early_cancels.size() == k_max_early_cancels) m_early_cancels.pop_front();
-    m_early_cancels.push_back(id.dump());
+    if (m_early_cancels.size() == k_max_early_cancels) m_early_cancels.erase(m_early_cancels.begin());
+    m_early_cancels.push_back(request_key(id));
     return;
   }
   it->second->cancel();

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/protocol/call.hpp"
 
@@ -95,13 +95,17 @@ class Session {
   std::shared_ptr<const Identity> m_identity;
   bool m_initialized = false;
   std::string m_protocol_version;
-  json m_client_capabilities = json::object();
-  json m_client_info = json::object();
+  // Null until initialize sets them (read as {}): a stateless request's session, made and
+  // dropped per request, never allocates them.
+  json m_client_capabilities;
+  json m_client_info;
   int m_log_level;  // index into the RFC 5424 list; messages at or above are sent
   std::set<std::string> m_subscriptions;
   std::map<std::string, std::shared_ptr<CancelToken>> m_in_flight;
   static constexpr std::size_t k_max_early_cancels = 64;
-  std::deque<std::string> m_early_cancels;                    // ids cancelled before they started
+  // Ids cancelled before they started (a vector: a deque allocates even when empty, and every
+  // stateless HTTP request has a session of its own).
+  std::vector<std::string> m_early_cancels;
   std::map<std::string, std::shared_ptr<Pending>> m_pending;  // key: id.dump()
   std::uint64_t m_next_request_id = 1;
 };

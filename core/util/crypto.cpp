@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 
 namespace mcpd::core {
@@ -35,9 +36,15 @@ int base64url_value(char c) noexcept {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
+  // One context per thread, initialized again for each digest: EVP_Digest makes and frees one
+  // per call (every authenticated request hashes its token).
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &length) != 1)
     throw std::runtime_error("SHA-256 failed");
   return to_hex(digest, length);
 }

@@ -87,15 +87,19 @@ Response AuthGate::challenge(const IncomingRequest& request, bool credential_giv
 }
 
 std::string AuthGate::owner_of(const core::Identity& identity) {
-  return identity.user.value_or("") + "\n" + identity.token_name.value_or("");
+  const std::string_view user = identity.user ? std::string_view(*identity.user) : "";
+  const std::string_view token = identity.token_name ? std::string_view(*identity.token_name) : "";
+  std::string owner;
+  owner.reserve(user.size() + 1 + token.size());
+  owner.append(user).append("\n").append(token);
+  return owner;
 }
 
 void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
-                     const std::shared_ptr<IncomingRequest>& request,
-                     std::function<void(Caller)> next) {
+                     const std::shared_ptr<IncomingRequest>& request, Next next) {
   const std::string& peer = request->client;
   if (!m_require) {
-    next(Caller{core::Identity{}, std::string(), "ip:" + peer});
+    next(exchange, request, Caller{core::Identity{}, std::string(), "ip:" + peer});
     return;
   }
 
@@ -127,7 +131,7 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
   // nothing: it passes even when its address is being limited (behind a proxy, one address
   // is many clients, and one of them guessing must not lock the others out).
   if (cached && cached->ok()) {
-    conclude(exchange, *request, std::move(*cached), next);
+    conclude(exchange, request, std::move(*cached), next);
     return;
   }
   // An address that keeps failing is stopped before its guesses cost a lookup; a credential
@@ -140,7 +144,7 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
     return;
   }
   if (cached) {
-    conclude(exchange, *request, std::move(*cached), next);
+    conclude(exchange, request, std::move(*cached), next);
     return;
   }
   const bool queued = m_pool.try_post([this, exchange, request, credential = std::move(credential),
@@ -148,23 +152,25 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
     auto result = m_authenticator->authenticate(credential);
     net::post(exchange->executor(), [this, exchange, request, result = std::move(result),
                                      next = std::move(next)]() mutable {
-      conclude(exchange, *request, std::move(result), next);
+      conclude(exchange, request, std::move(result), next);
     });
   });
   if (!queued) exchange->respond(overloaded());
 }
 
-void AuthGate::conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
-                        core::auth::AuthResult result, const std::function<void(Caller)>& next) {
+void AuthGate::conclude(const std::shared_ptr<Exchange>& exchange,
+                        const std::shared_ptr<IncomingRequest>& request,
+                        core::auth::AuthResult result, const Next& next) {
   if (!result.ok()) {
-    refuse(exchange, request, result.refusal(), "invalid or expired token");
+    refuse(exchange, *request, result.refusal(), "invalid or expired token");
     return;
   }
   Caller caller;
   caller.identity = std::move(result).identity();
   caller.owner = owner_of(caller.identity);
-  caller.rate_key = "token:" + caller.owner;
-  next(std::move(caller));
+  caller.rate_key.reserve(6 + caller.owner.size());
+  caller.rate_key.append("token:").append(caller.owner);
+  next(exchange, request, std::move(caller));
 }
 
 void AuthGate::refuse(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,

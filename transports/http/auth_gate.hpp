@@ -35,10 +35,15 @@ class AuthGate {
            core::RateLimiter& limiter, core::RateLimiter& failure_limiter, core::Metrics* metrics,
            BoundedPool& pool);
 
+  // What check() calls with an accepted request. It is handed the exchange and the request, so
+  // that it need capture next to nothing (a std::function that fits in place allocates nothing).
+  using Next = std::function<void(const std::shared_ptr<Exchange>&,
+                                  const std::shared_ptr<IncomingRequest>&, Caller)>;
+
   // Either answers `exchange` (401, 400, 429, 503) or calls `next` with the caller, on the
   // exchange's strand.
   void check(const std::shared_ptr<Exchange>& exchange,
-             const std::shared_ptr<IncomingRequest>& request, std::function<void(Caller)> next);
+             const std::shared_ptr<IncomingRequest>& request, Next next);
 
   // Charges a body's work (BodyKind::work) to the caller's rate limit. False when refused, with
   // `exchange` answered: 429 with Retry-After, or 400 for a batch that alone exceeds the burst
@@ -67,8 +72,9 @@ class AuthGate {
   Response challenge(const IncomingRequest& request, bool credential_given,
                      std::string_view description) const;
   // Acts on the authenticator's answer, on the exchange's strand.
-  void conclude(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
-                core::auth::AuthResult result, const std::function<void(Caller)>& next);
+  void conclude(const std::shared_ptr<Exchange>& exchange,
+                const std::shared_ptr<IncomingRequest>& request, core::auth::AuthResult result,
+                const Next& next);
 
   const bool m_require;
   std::shared_ptr<core::auth::Authenticator> m_authenticator;

@@ -23,6 +23,8 @@ constexpr std::chrono::milliseconds k_linger{2000};
 // During an exchange the connection reads ahead only to notice a disconnect; a client that
 // pipelines more than this meanwhile is cut off.
 constexpr std::size_t k_max_read_ahead = 64 * 1024;
+// The largest written buffer a connection keeps for its next response.
+constexpr std::size_t k_max_spare = 4096;
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -346,13 +348,18 @@ void Connection::exchange_respond(std::uint64_t serial, Response response) {
   const bool keep_alive = m_exchange->m_keep_alive && !response.close && !m_shutting_down;
   std::vector<Header> headers;
   {
+    // The exchange answers once: its headers are taken, not copied.
     std::lock_guard lock(m_exchange->m_mutex);
-    headers = m_exchange->m_headers;
+    headers = std::move(m_exchange->m_headers);
   }
   // HTTP/1.0 closes by default: say so when we keep the connection.
   if (m_exchange->m_http10 && keep_alive) headers.emplace_back("Connection", "keep-alive");
   if (m_observer) m_observer(response.status);
-  enqueue(serialize(response, headers, keep_alive, m_exchange->m_head));
+  std::string wire = std::move(m_spare);
+  wire.clear();
+  serialize_into(wire, response, m_exchange->m_correlation_id, headers, keep_alive,
+                 m_exchange->m_head);
+  enqueue(std::move(wire));
   complete_exchange(!keep_alive);
 }
 
@@ -361,12 +368,15 @@ void Connection::exchange_begin(std::uint64_t serial, Response head) {
   std::vector<Header> headers;
   {
     std::lock_guard lock(m_exchange->m_mutex);
-    headers = m_exchange->m_headers;
+    headers = std::move(m_exchange->m_headers);
   }
+  // A stream may stay open for hours: it keeps no spare buffer.
+  m_spare = std::string();
   m_stream_chunked = !m_exchange->m_http10;
   if (m_observer) m_observer(head.status);
   enqueue(serialize_stream_head(head, headers, m_stream_chunked,
-                                m_exchange->m_keep_alive && !m_shutting_down));
+                                m_exchange->m_keep_alive && !m_shutting_down,
+                                m_exchange->m_correlation_id));
   arm_heartbeat();
 }
 
@@ -431,14 +441,14 @@ void Connection::do_write() {
 }
 
 void Connection::write_some() {
-  std::vector<net::const_buffer> buffers;
+  m_buffers.clear();
   std::size_t skip = m_written;
   for (const auto& data : m_in_flight) {
     if (skip >= data.size()) {
       skip -= data.size();
       continue;
     }
-    buffers.emplace_back(net::buffer(data) + skip);
+    m_buffers.emplace_back(net::buffer(data) + skip);
     skip = 0;
   }
   m_write_timer.expires_after(m_limits.write_timeout);
@@ -446,7 +456,7 @@ void Connection::write_some() {
     if (ec || self->m_write_timer.expiry() > Timer::clock_type::now()) return;
     self->close("write timeout");
   });
-  m_socket.async_write_some(buffers, [self = shared_from_this()](error_code ec, std::size_t n) {
+  m_socket.async_write_some(m_buffers, [self = shared_from_this()](error_code ec, std::size_t n) {
     if (!ec && self->m_state != State::closed) {
       self->m_written += n;
       std::size_t total = 0;
@@ -463,7 +473,12 @@ void Connection::write_some() {
 void Connection::on_write(error_code ec, std::size_t) {
   m_writing = false;
   m_write_timer.cancel();
-  for (const auto& data : m_in_flight) m_queued_bytes -= data.size();
+  for (auto& data : m_in_flight) {
+    m_queued_bytes -= data.size();
+    if (!m_exchange_done || data.capacity() > k_max_spare || data.capacity() <= m_spare.capacity())
+      continue;
+    m_spare = std::move(data);
+  }
   m_in_flight.clear();
   if (m_state == State::closed) return;
   if (ec) {

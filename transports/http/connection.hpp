@@ -80,8 +80,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Exchange(std::weak_ptr<Connection> connection, Executor strand, std::uint64_t serial,
            bool keep_alive, bool http10, bool head);
 
-  // Headers added to whatever this exchange answers (correlation id, CORS).
+  // Headers added to whatever this exchange answers (CORS).
   void add_header(std::string name, std::string value);
+  // X-Correlation-ID, first among them. Set once, before the exchange is shared with any other
+  // thread; correlation_id() then reads it without a lock (the request's log scopes borrow it).
+  void set_correlation_id(std::string id) { m_correlation_id = std::move(id); }
+  const std::string& correlation_id() const { return m_correlation_id; }
 
   // A complete response.
   void respond(Response response);
@@ -116,6 +120,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const bool m_keep_alive;
   const bool m_http10;
   const bool m_head;
+
+  std::string m_correlation_id;
 
   mutable std::mutex m_mutex;
   std::vector<Header> m_headers;
@@ -203,6 +209,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::deque<std::string> m_queue;
   std::deque<std::string> m_in_flight;  // strings being written (kept alive for the write)
+  std::vector<net::const_buffer> m_buffers;  // the gathered write's buffers, reused
+  // A written response's buffer, kept (when small) for the next one: a keep-alive client's
+  // answers are serialized without an allocation each. Dropped when a stream begins.
+  std::string m_spare;
   std::size_t m_written = 0;            // bytes of m_in_flight already written
   std::size_t m_queued_bytes = 0;
   bool m_writing = false;

@@ -74,11 +74,12 @@ void EventStream::emit_locked(std::string text, std::uint64_t seq) {
   if (m_exchange) m_exchange->send(text);
   if (!m_options.resumable) return;
   m_event_bytes += text.size();
-  m_events.emplace_back(seq, std::move(text));
-  while (m_events.size() > m_options.max_events ||
-         (m_event_bytes > m_options.max_bytes && m_events.size() > 1)) {
-    m_event_bytes -= m_events.front().second.size();
-    m_events.pop_front();
+  auto& events = m_events ? *m_events : m_events.emplace();
+  events.emplace_back(seq, std::move(text));
+  while (events.size() > m_options.max_events ||
+         (m_event_bytes > m_options.max_bytes && events.size() > 1)) {
+    m_event_bytes -= events.front().second.size();
+    events.pop_front();
   }
 }
 
@@ -132,7 +133,7 @@ void EventStream::finish(std::optional<json> reply, unsigned status) {
     m_exchange->end_stream();
     m_exchange.reset();
     m_completed = true;
-    m_events.clear();
+    m_events.reset();
     m_event_bytes = 0;
   }
   // Detached: the final events wait for a resumption (or the resume window to pass).
@@ -155,7 +156,7 @@ void EventStream::close() {
     }
   }
   m_exchange.reset();
-  m_events.clear();
+  m_events.reset();
   m_event_bytes = 0;
 }
 
@@ -168,13 +169,14 @@ EventStream::Resume EventStream::resume(const std::shared_ptr<Exchange>& exchang
   m_exchange = exchange;
   m_sse = true;
   m_detached_at.reset();
-  for (const auto& [seq, text] : m_events)
-    if (seq > after_seq) exchange->send(text);
+  if (m_events)
+    for (const auto& [seq, text] : *m_events)
+      if (seq > after_seq) exchange->send(text);
   if (m_finished) {
     exchange->end_stream();
     m_exchange.reset();
     m_completed = true;
-    m_events.clear();
+    m_events.reset();
     m_event_bytes = 0;
   }
   return Resume::resumed;

@@ -95,7 +95,9 @@ class EventStream {
   bool m_finished = false;               // the final reply is known
   bool m_completed = false;              // nothing more to do: remove
   std::uint64_t m_next_seq = 0;
-  std::deque<std::pair<std::uint64_t, std::string>> m_events;  // for replay
+  // For replay; made on the first event kept (a std::deque allocates even when empty, and most
+  // streams never keep one).
+  std::optional<std::deque<std::pair<std::uint64_t, std::string>>> m_events;
   std::size_t m_event_bytes = 0;
   std::optional<Clock::time_point> m_detached_at;
   std::shared_ptr<const void> m_anchor;

@@ -531,8 +531,11 @@ BodyKind classify(const json& body) {
     }
     ++kind.requests;
     kind.request_ids.push_back(*id);
-    if (*method == "initialize") kind.initialize = true;
-    if (method->is_string()) kind.work += core::request_cost(method->get_ref<const std::string&>());
+    if (method->is_string()) {
+      const auto& name = method->get_ref<const std::string&>();
+      if (name == "initialize") kind.initialize = true;
+      kind.work += core::request_cost(name);
+    }
   };
   if (kind.batch) {
     for (const auto& message : body) visit(message);

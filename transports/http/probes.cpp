@@ -93,7 +93,7 @@ void serve_probe(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
       } else if (wants_json(*request)) {
         response = json_response(200, ctx.metrics->render_json());
       } else {
-        response.content_type = std::string(core::Metrics::k_prometheus_content_type);
+        response.content_type = core::Metrics::k_prometheus_content_type;
         response.body = ctx.metrics->render_prometheus();
       }
       response.set("Cache-Control", "no-store");

@@ -11,12 +11,15 @@ void append_header(std::string& out, std::string_view name, std::string_view val
 }
 
 void append_status_and_headers(std::string& out, const Response& response,
-                               const std::vector<Header>& extra) {
+                               std::string_view correlation_id, const std::vector<Header>& extra) {
+  char status[16];
+  const int length = std::snprintf(status, sizeof status, "%u", response.status);
   out.append("HTTP/1.1 ")
-      .append(std::to_string(response.status))
+      .append(status, static_cast<std::size_t>(length))
       .append(" ")
       .append(reason_phrase(response.status))
       .append("\r\n");
+  if (!correlation_id.empty()) append_header(out, "X-Correlation-ID", correlation_id);
   for (const auto& [name, value] : extra) append_header(out, name, value);
   for (const auto& [name, value] : response.headers) append_header(out, name, value);
   if (!response.content_type.empty()) append_header(out, "Content-Type", response.content_type);
@@ -33,22 +36,31 @@ const std::string* Response::find(std::string_view name) const {
 std::string serialize(const Response& response, const std::vector<Header>& extra, bool keep_alive,
                       bool head) {
   std::string out;
-  out.reserve(256 + response.body.size());
-  append_status_and_headers(out, response, extra);
-  // 1xx, 204 and 304 never carry a body or a length.
-  const bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
-  if (!bodiless) append_header(out, "Content-Length", std::to_string(response.body.size()));
-  if (!keep_alive || response.close) append_header(out, "Connection", "close");
-  out.append("\r\n");
-  if (!head && !bodiless) out.append(response.body);
+  serialize_into(out, response, {}, extra, keep_alive, head);
   return out;
 }
 
+void serialize_into(std::string& out, const Response& response, std::string_view correlation_id,
+                    const std::vector<Header>& extra, bool keep_alive, bool head) {
+  out.reserve(out.size() + 256 + response.body.size());
+  append_status_and_headers(out, response, correlation_id, extra);
+  // 1xx, 204 and 304 never carry a body or a length.
+  const bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
+  if (!bodiless) {
+    char length[24];
+    const int n = std::snprintf(length, sizeof length, "%zu", response.body.size());
+    append_header(out, "Content-Length", std::string_view(length, static_cast<std::size_t>(n)));
+  }
+  if (!keep_alive || response.close) append_header(out, "Connection", "close");
+  out.append("\r\n");
+  if (!head && !bodiless) out.append(response.body);
+}
+
 std::string serialize_stream_head(const Response& response, const std::vector<Header>& extra,
-                                  bool chunked, bool keep_alive) {
+                                  bool chunked, bool keep_alive, std::string_view correlation_id) {
   std::string out;
   out.reserve(512);
-  append_status_and_headers(out, response, extra);
+  append_status_and_headers(out, response, correlation_id, extra);
   // no-transform and X-Accel-Buffering keep proxies (nginx) from buffering the stream.
   append_header(out, "Cache-Control", "no-cache, no-transform");
   append_header(out, "X-Accel-Buffering", "no");
@@ -118,11 +130,35 @@ std::string_view reason_phrase(unsigned status) {
   }
 }
 
+namespace {
+
+// nlohmann's serializer writes through a shared_ptr to an output adapter, and dump() makes a new
+// one, a new string and a new serializer (with an indentation buffer) for every document. These
+// are made once per thread, the adapter pointed at the string to append to.
+class AppendTo final : public nlohmann::detail::output_adapter_protocol<char> {
+ public:
+  std::string* target = nullptr;
+  void write_character(char c) override { target->push_back(c); }
+  void write_characters(const char* s, std::size_t length) override { target->append(s, length); }
+};
+
+}  // namespace
+
+void dump_into(std::string& out, const nlohmann::json& value) {
+  thread_local const auto adapter = std::make_shared<AppendTo>();
+  thread_local nlohmann::detail::serializer<nlohmann::json> serializer(
+      adapter, ' ', nlohmann::json::error_handler_t::replace);
+  adapter->target = &out;
+  serializer.dump(value, false, false, 0);
+  adapter->target = nullptr;
+}
+
 Response json_response(unsigned status, const nlohmann::json& body) {
   Response response;
   response.status = status;
   response.content_type = "application/json";
-  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  response.body.reserve(256);
+  dump_into(response.body, body);
   return response;
 }
 

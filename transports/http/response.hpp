@@ -16,7 +16,9 @@ namespace mcpd::transports::http {
 
 struct Response {
   unsigned status = 200;
-  std::string content_type;  // empty: no Content-Type (and usually no body)
+  // Empty: no Content-Type (and usually no body). Always a constant (a literal): a view, so
+  // that no response copies one.
+  std::string_view content_type;
   std::string body;
   std::vector<Header> headers;
   bool close = false;  // send Connection: close and close after writing
@@ -31,10 +33,15 @@ struct Response {
 // body (omitted for HEAD). `keep_alive` false adds "Connection: close".
 std::string serialize(const Response& response, const std::vector<Header>& extra, bool keep_alive,
                       bool head = false);
+// The same, appended to `out` (a connection's reused buffer), with "X-Correlation-ID:
+// `correlation_id`" (when not empty) before `extra`.
+void serialize_into(std::string& out, const Response& response, std::string_view correlation_id,
+                    const std::vector<Header>& extra, bool keep_alive, bool head = false);
 // The head of a streamed (text/event-stream) response: chunked on HTTP/1.1, raw on HTTP/1.0
 // (which then ends by closing the connection).
 std::string serialize_stream_head(const Response& response, const std::vector<Header>& extra,
-                                  bool chunked, bool keep_alive);
+                                  bool chunked, bool keep_alive,
+                                  std::string_view correlation_id = {});
 // One chunk of a chunked body, and the last chunk.
 std::string chunk(std::string_view data);
 inline constexpr std::string_view k_last_chunk = "0\r\n\r\n";
@@ -47,6 +54,9 @@ Response jsonrpc_error(unsigned status, int code, std::string message);
 // {"error": error, "message": message} for everything that is not the MCP endpoint.
 Response error_body(unsigned status, std::string error, std::string message);
 Response json_response(unsigned status, const nlohmann::json& body);
+// body.dump() (compact, invalid UTF-8 replaced) appended to `out`, without the allocations of
+// a dump() of its own.
+void dump_into(std::string& out, const nlohmann::json& value);
 
 // 401 with WWW-Authenticate: Bearer realm="mcpd"[, error="invalid_token"] (RFC 6750 §3).
 Response unauthorized(bool credential_given, std::string_view description);

@@ -81,7 +81,8 @@ bool check_route(const std::shared_ptr<Exchange>& exchange, const IncomingReques
 
 void serve_authenticated(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
                          const std::shared_ptr<IncomingRequest>& request, Route route,
-                         const std::string& correlation_id, Caller caller) {
+                         Caller caller) {
+  const std::string& correlation_id = exchange->correlation_id();
   core::log::CorrelationScope scope(correlation_id);
   switch (route) {
     case Route::mcp:
@@ -149,10 +150,10 @@ void handle_request(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
                     const std::shared_ptr<IncomingRequest>& request) {
   // X-Correlation-ID: the client's when it is sane, else ours; on every response and log line.
   const auto given = request->header("X-Correlation-ID");
-  std::string correlation_id =
-      given && valid_correlation_id(*given) ? std::string(*given) : core::log::new_correlation_id();
-  exchange->add_header("X-Correlation-ID", correlation_id);
-  core::log::CorrelationScope scope(correlation_id);
+  exchange->set_correlation_id(given && valid_correlation_id(*given)
+                                   ? std::string(*given)
+                                   : core::log::new_correlation_id());
+  core::log::CorrelationScope scope(exchange->correlation_id());
 
   request->client = client_address(request->peer, request->header("X-Forwarded-For"));
   const std::string_view method = to_view(request->message.method_string());
@@ -177,10 +178,12 @@ void handle_request(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
     serve_probe(ctx, exchange, request, match.route);
     return;
   }
+  // Captures only what fits in the std::function itself.
   ctx.auth.check(exchange, request,
-                 [&ctx, exchange, request, route = match.route, correlation_id](Caller caller) {
-                   serve_authenticated(ctx, exchange, request, route, correlation_id,
-                                       std::move(caller));
+                 [&ctx, route = match.route](const std::shared_ptr<Exchange>& accepted,
+                                             const std::shared_ptr<IncomingRequest>& of,
+                                             Caller caller) {
+                   serve_authenticated(ctx, accepted, of, route, std::move(caller));
                  });
 }
 

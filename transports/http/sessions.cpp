@@ -20,7 +20,7 @@ bool is_response_to(const json& message, const json& id) {
 
 // --- HttpSession ---
 
-HttpSession::HttpSession(Kind kind, std::string id, std::string owner,
+HttpSession::HttpSession(Key, Kind kind, std::string id, std::string owner,
                          const SessionOptions& options)
     : m_kind(kind),
       m_id(std::move(id)),
@@ -31,11 +31,10 @@ HttpSession::HttpSession(Kind kind, std::string id, std::string owner,
 std::shared_ptr<HttpSession> HttpSession::create(Kind kind, std::string id, std::string owner,
                                                  core::Identity identity,
                                                  const SessionOptions& options) {
-  std::shared_ptr<HttpSession> session(
-      new HttpSession(kind, std::move(id), std::move(owner), options));
+  auto session = std::make_shared<HttpSession>(Key(), kind, std::move(id), std::move(owner), options);
   // The sender holds the session weakly: the core session must not keep its owner alive.
   std::weak_ptr<HttpSession> weak = session;
-  session->m_core = std::make_unique<core::Session>(
+  session->m_core.emplace(
       [weak](const json& message, const json& related_id) {
         if (auto self = weak.lock()) self->route(message, related_id);
       },
@@ -45,7 +44,7 @@ std::shared_ptr<HttpSession> HttpSession::create(Kind kind, std::string id, std:
 
 HttpSession::~HttpSession() {
   // The hub's sinks refer to the core session: no listen may outlive it.
-  if (m_options.subscriptions) m_options.subscriptions->end_all(m_core.get());
+  if (m_options.subscriptions) m_options.subscriptions->end_all(&*m_core);
 }
 
 void HttpSession::route(const json& message, const json& related_id) {
@@ -63,9 +62,8 @@ void HttpSession::route(const json& message, const json& related_id) {
     std::lock_guard lock(m_mutex);
     if (related_id.is_null()) {
       target = m_standalone;
-    } else if (const auto it = m_by_request.find("r" + dump(related_id));
-               it != m_by_request.end()) {
-      target = it->second;
+    } else {
+      target = stream_for_locked(related_id);
     }
   }
   if (!target) {
@@ -97,12 +95,7 @@ std::shared_ptr<EventStream> HttpSession::open_request_stream(
     const std::uint64_t number = m_next_stream++;
     stream = std::make_shared<EventStream>(EventStream::Kind::request, number, options, this);
     stream->attach_initial(exchange);
-    m_streams.emplace(number, stream);
-    auto& keys = m_stream_keys[number];
-    for (const auto& id : body.request_ids) {
-      keys.push_back("r" + dump(id));
-      m_by_request[keys.back()] = stream;
-    }
+    m_streams.push_back({stream, body.request_ids});
     m_last_activity = Clock::now();
   }
   watch(stream, exchange);
@@ -123,15 +116,23 @@ void HttpSession::watch(const std::shared_ptr<EventStream>& stream,
   });
 }
 
+HttpSession::RequestStream* HttpSession::find_stream_locked(std::uint64_t number) {
+  for (auto& entry : m_streams)
+    if (entry.stream->number() == number) return &entry;
+  return nullptr;
+}
+
+// The newest stream first: a client that reuses an id once its request ended means the new one.
+std::shared_ptr<EventStream> HttpSession::stream_for_locked(const json& request_id) const {
+  for (auto entry = m_streams.rbegin(); entry != m_streams.rend(); ++entry)
+    for (const auto& id : entry->request_ids)
+      if (id == request_id) return entry->stream;
+  return nullptr;
+}
+
 void HttpSession::forget_locked(std::uint64_t number) {
-  const auto it = m_stream_keys.find(number);
-  if (it != m_stream_keys.end()) {
-    for (const auto& key : it->second) {
-      m_by_request.erase(key);
-    }
-    m_stream_keys.erase(it);
-  }
-  m_streams.erase(number);
+  std::erase_if(m_streams,
+                [number](const RequestStream& entry) { return entry.stream->number() == number; });
 }
 
 void HttpSession::keep_open(const std::shared_ptr<EventStream>& stream) {
@@ -146,20 +147,18 @@ void HttpSession::release(const std::shared_ptr<EventStream>& stream) {
 
 // The client can no longer receive these answers: cancel the calls behind them.
 void HttpSession::abandon(const std::shared_ptr<EventStream>& stream) {
-  std::vector<std::string> keys;
+  std::vector<json> ids;
   {
     std::lock_guard lock(m_mutex);
-    if (const auto it = m_stream_keys.find(stream->number()); it != m_stream_keys.end())
-      keys = it->second;
+    if (auto* entry = find_stream_locked(stream->number())) ids = std::move(entry->request_ids);
     forget_locked(stream->number());
   }
-  for (const auto& key : keys) {
-    const json id = json::parse(key.substr(1), nullptr, false);
-    if (m_options.subscriptions && m_options.subscriptions->end(m_core.get(), id)) {
-      spdlog::debug("listen {} ended: the client went away", key.substr(1));
+  for (const auto& id : ids) {
+    if (m_options.subscriptions && m_options.subscriptions->end(&*m_core, id)) {
+      spdlog::debug("listen {} ended: the client went away", dump(id));
       continue;
     }
-    spdlog::info("client went away; cancelling request {}", key.substr(1));
+    spdlog::info("client went away; cancelling request {}", dump(id));
     m_core->cancel_request(id);
   }
 }
@@ -198,8 +197,8 @@ EventStream::Resume HttpSession::resume(const std::shared_ptr<Exchange>& exchang
     if (m_ended) return EventStream::Resume::gone;
     if (parsed->first == 0) {
       stream = m_standalone;
-    } else if (const auto it = m_streams.find(parsed->first); it != m_streams.end()) {
-      stream = it->second;
+    } else if (auto* entry = find_stream_locked(parsed->first)) {
+      stream = entry->stream;
     }
     m_last_activity = Clock::now();
   }
@@ -252,18 +251,13 @@ bool HttpSession::sweep(Clock::time_point now) {
   bool idle = false;
   {
     std::lock_guard lock(m_mutex);
-    for (auto it = m_streams.begin(); it != m_streams.end();) {
-      if (it->second->expired(now, m_options.resume_window)) {
-        expired.push_back(it->second);
-        ++it;
-      } else if (it->second->completed()) {
-        const std::uint64_t number = it->first;
-        ++it;
-        forget_locked(number);
-      } else {
-        ++it;
+    std::erase_if(m_streams, [&](const RequestStream& entry) {
+      if (entry.stream->expired(now, m_options.resume_window)) {
+        expired.push_back(entry.stream);
+        return false;
       }
-    }
+      return entry.stream->completed();
+    });
     const bool streaming =
         !m_streams.empty() || (m_standalone && m_standalone->attached()) || m_legacy != nullptr;
     idle = m_kind != Kind::legacy && !streaming && now - m_last_activity > m_options.idle_timeout;

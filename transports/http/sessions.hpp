@@ -48,6 +48,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   static std::shared_ptr<HttpSession> create(Kind kind, std::string id, std::string owner,
                                              core::Identity identity,
                                              const SessionOptions& options);
+  // For create() only (std::make_shared: one allocation for the session and its count).
+  struct Key {
+   private:
+    friend class HttpSession;
+    Key() = default;
+  };
+  HttpSession(Key, Kind kind, std::string id, std::string owner, const SessionOptions& options);
   ~HttpSession();
 
   core::Session& core() { return *m_core; }
@@ -85,7 +92,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void close_idle_streams();
 
  private:
-  HttpSession(Kind kind, std::string id, std::string owner, const SessionOptions& options);
   void route(const json& message, const json& related_id);
   void abandon(const std::shared_ptr<EventStream>& stream);
   void forget_locked(std::uint64_t number);
@@ -95,15 +101,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const std::string m_id;
   const std::string m_owner;
   const SessionOptions m_options;
-  std::unique_ptr<core::Session> m_core;
+  std::optional<core::Session> m_core;  // made by create(), which the sender needs first
 
   mutable std::mutex m_mutex;
   bool m_ended = false;
   Clock::time_point m_last_activity;
   std::uint64_t m_next_stream = 1;
-  std::map<std::uint64_t, std::shared_ptr<EventStream>> m_streams;             // request streams
-  std::unordered_map<std::string, std::shared_ptr<EventStream>> m_by_request;  // id.dump()
-  std::map<std::uint64_t, std::vector<std::string>> m_stream_keys;  // stream -> request ids
+  // The request streams, in the order they opened, with the ids of the requests each answers.
+  // A session has few open at a time: a search beats maps (and their nodes, and the ids
+  // serialized as keys) for every request.
+  struct RequestStream {
+    std::shared_ptr<EventStream> stream;
+    std::vector<json> request_ids;
+  };
+  std::vector<RequestStream> m_streams;
+  RequestStream* find_stream_locked(std::uint64_t number);
+  std::shared_ptr<EventStream> stream_for_locked(const json& request_id) const;
   std::shared_ptr<EventStream> m_standalone;
   std::shared_ptr<Exchange> m_legacy;
 };

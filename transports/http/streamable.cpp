@@ -32,15 +32,32 @@ bool initialize_succeeded(const std::optional<json>& reply) {
   return first.is_object() && first.contains("result");
 }
 
-std::string header_or(const IncomingRequest& request, std::string_view name,
-                      std::string_view fallback = {}) {
+std::string_view header_or(const IncomingRequest& request, std::string_view name,
+                           std::string_view fallback = {}) {
   const auto value = request.header(name);
-  return std::string(value ? *value : fallback);
+  return value ? *value : fallback;
+}
+
+// Serves the requests of a POST body and answers them on `stream`.
+void answer(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
+            const std::shared_ptr<EventStream>& stream, const json& body, const BodyKind& kind,
+            const std::string& correlation_id, bool modern) {
+  core::log::CorrelationScope scope(correlation_id);
+  auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
+  if (!reply && kind.requests == 1 &&
+      ctx.dispatcher.subscriptions().live(&session->core(), kind.request_ids[0])) {
+    session->keep_open(stream);  // a subscriptions/listen: answered when it ends
+    return;
+  }
+  const unsigned status = reply ? reply_status(body, *reply, modern) : 200;
+  stream->finish(std::move(reply), status);
+  session->release(stream);
 }
 
 // Runs a POST body through `session`: notifications and responses get 202 at once; requests
-// are answered on a stream, from a worker thread when they may block. A `modern` request's
-// plain JSON answer carries the HTTP status its error calls for (modern_reply_status).
+// are answered on a stream, from a worker thread when they may block (else here, with nothing
+// copied). A `modern` request's plain JSON answer carries the HTTP status its error calls for
+// (modern_reply_status).
 void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
               const std::shared_ptr<Exchange>& exchange, json body, const BodyKind& kind,
               const std::string& protocol_version, const std::string& correlation_id,
@@ -59,23 +76,11 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
   auto slot = blocking ? ctx.workers.reserve() : BoundedPool::Slot();
   if (blocking && !slot) return exchange->respond(overloaded());
   auto stream = session->open_request_stream(kind, exchange, protocol_version);
-  auto job = [&ctx, session, stream, body = std::move(body), kind, correlation_id, modern] {
-    core::log::CorrelationScope scope(correlation_id);
-    auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
-    if (!reply && kind.requests == 1 &&
-        ctx.dispatcher.subscriptions().live(&session->core(), kind.request_ids[0])) {
-      session->keep_open(stream);  // a subscriptions/listen: answered when it ends
-      return;
-    }
-    const unsigned status = reply ? reply_status(body, *reply, modern) : 200;
-    stream->finish(std::move(reply), status);
-    session->release(stream);
-  };
-  if (blocking) {
-    ctx.run_blocking(std::move(slot), std::move(job));
-  } else {
-    job();
-  }
+  if (!blocking) return answer(ctx, session, stream, body, kind, correlation_id, modern);
+  ctx.run_blocking(std::move(slot), [&ctx, session, stream, body = std::move(body), kind,
+                                     correlation_id, modern] {
+    answer(ctx, session, stream, body, kind, correlation_id, modern);
+  });
 }
 
 void initialize(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, Caller caller,
@@ -130,7 +135,7 @@ struct Message {
 
 std::optional<Message> read_message(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,
                                     const IncomingRequest& request) {
-  const std::string accept = header_or(request, "Accept");
+  const std::string_view accept = header_or(request, "Accept");
   if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
     exchange->respond(jsonrpc_error(406, k_server_error,
                                     "Not Acceptable: Client must accept both application/json "

@@ -197,6 +197,32 @@ TEST_CASE("messages nested deeper than the limit are refused", "[core][dispatche
   CHECK(f.reply(make_request(2, "ping", {{"ok", shallow}})).contains("result"));
 }
 
+TEST_CASE("the nesting limit of parsed text counts every container, the message's own too",
+          "[core][dispatcher]") {
+  DispatcherOptions options;
+  options.max_json_depth = 8;
+  Fixture f(options);
+  f.initialize();
+  // The message (1) and its params (2) around `arrays` nested arrays.
+  const auto ping = [](int arrays) {
+    return R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":)" + std::string(arrays, '[') +
+           std::string(arrays, ']') + "}}";
+  };
+  const auto at_limit = f.dispatcher->handle_text(ping(6), f.session);
+  REQUIRE(at_limit);
+  CHECK(at_limit->contains("result"));
+  const auto over = f.dispatcher->handle_text(ping(7), f.session);
+  REQUIRE(over);
+  CHECK((*over)["error"]["code"] == -32600);
+  // Malformed before it gets too deep: a parse error, as the parser meets it first.
+  const auto malformed =
+      f.dispatcher->handle_text(R"({"jsonrpc":"2.0","id":1,"x":nope,"y":[[[[[[[[[[[[]]]]]]]]]]]]})",
+                                f.session);
+  REQUIRE(malformed);
+  CHECK((*malformed)["error"]["code"] == -32700);
+  CHECK((*malformed)["id"].is_null());
+}
+
 TEST_CASE("client responses are routed to the session, never answered", "[core][dispatcher]") {
   Fixture f;
   f.initialize("2025-11-25", {{"roots", json::object()}});

@@ -48,7 +48,9 @@ class Harness {
     auto handler = [this](std::shared_ptr<Exchange> exchange,
                           std::shared_ptr<IncomingRequest> request) {
       request->client = client_address(request->peer, request->header("X-Forwarded-For"));
-      m_gate->check(exchange, request, [exchange](Caller caller) {
+      m_gate->check(exchange, request,
+                    [](const std::shared_ptr<Exchange>& exchange,
+                       const std::shared_ptr<IncomingRequest>&, Caller caller) {
         exchange->respond(
             json_response(200, {{"user", caller.identity.user.value_or("")},
                                 {"token_name", caller.identity.token_name.value_or("")},
