@@ -216,7 +216,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t m_written = 0;            // bytes of m_in_flight already written
   std::size_t m_queued_bytes = 0;
   bool m_writing = false;
-  bool m_wrote_since_heartbeat = false;
 };
 
 }  // namespace mcpd::transports::http
