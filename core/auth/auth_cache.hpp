@@ -4,10 +4,15 @@
 // own deadline; a clock that steps back makes every entry stale. Oldest entries go first when
 // the cache is full. Thread-safe. The Authenticator keeps one, for opaque tokens and JWTs alike.
 //
-// Lookups run on the HTTP I/O threads for every authenticated request, so they take a shared
-// lock only (readers never wait for each other) and copy the answer outside it. Sharding by key
-// would not help the common case: one busy client's token always lands in the same shard.
+// Lookups run on the HTTP I/O threads for every authenticated request, so a repeated lookup
+// takes no lock at all: each thread keeps its own copies of the answers it has read (a small
+// thread-local front), valid while the cache's epoch is unchanged. The epoch is one atomic that
+// is written only when an answer is withdrawn (clear, forget, replace), so the cached path
+// shares nothing that is written per request. The first lookup of a key on a thread reads the
+// shared table under a shared lock. Sharding the table by key would not help: one busy
+// client's token always lands in the same shard.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +42,7 @@ class AuthCache {
  public:
   using TimePoint = std::chrono::system_clock::time_point;
 
-  explicit AuthCache(std::size_t max_entries) : m_max_entries(max_entries) {}
+  explicit AuthCache(std::size_t max_entries);
 
   // The answer stored for key, if it is still fresh at `now`.
   std::optional<AuthResult> find(const std::string& key, TimePoint now) const;
@@ -64,7 +69,12 @@ class AuthCache {
 
   void drop_oldest();
 
+  // Withdraws every thread's copies (the next lookup on each thread reads the shared table).
+  void bump_epoch() { m_epoch.fetch_add(1, std::memory_order_release); }
+
+  const std::uint64_t m_id;  // unique for the process's life: names this cache's front copies
   std::size_t m_max_entries;
+  std::atomic<std::uint64_t> m_epoch{0};
   mutable std::shared_mutex m_mutex;
   std::unordered_map<std::string, Entry> m_entries;
   std::list<std::string> m_order;  // keys, oldest stored first

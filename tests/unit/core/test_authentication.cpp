@@ -3,6 +3,7 @@
 // lifetime, expiry, bounds) under an injected clock, storage failures, the stdio session's view,
 // and the one table of refusals. The same chain against SQLite and PostgreSQL:
 // tests/unit/storage/contract_token_store.cpp.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
@@ -239,6 +240,66 @@ TEST_CASE("an answer looked up before a clear is not stored after it", "[core][a
   CHECK(cache.size() == 1);
   cache.remember("j", AuthResult{Refusal::revoked}, now, now + 2s);  // no generation: stored
   CHECK(cache.size() == 2);
+}
+
+TEST_CASE("a thread's copy of an answer goes when the answer is withdrawn",
+          "[core][auth][cache]") {
+  AuthCache cache(10);
+  const auto now = SystemClock::now();
+  const AuthResult alice = core::Identity{"alice@example.com", "laptop", {}, true, {}};
+  const auto user_of = [&](const AuthCache& from) {
+    const auto found = from.find("k", now);
+    return found && found->ok() ? found->identity().user.value_or("") : std::string("-");
+  };
+
+  cache.remember("k", alice, now, now + 2s);
+  CHECK(user_of(cache) == "alice@example.com");  // read from the table, copied for this thread
+  CHECK(user_of(cache) == "alice@example.com");  // served from the copy
+  cache.clear();
+  CHECK(user_of(cache) == "-");
+
+  cache.remember("k", alice, now, now + 2s);
+  CHECK(user_of(cache) == "alice@example.com");
+  cache.forget("k");
+  CHECK(user_of(cache) == "-");
+
+  cache.remember("k", alice, now, now + 2s);
+  CHECK(user_of(cache) == "alice@example.com");
+  cache.remember("k", AuthResult{Refusal::revoked}, now, now + 2s);  // a newer answer
+  const auto replaced = cache.find("k", now);
+  REQUIRE(replaced);
+  CHECK(refusal_of(*replaced) == Refusal::revoked);
+
+  // Another cache under the same key has answers of its own, and a copy still expires.
+  AuthCache other(10);
+  CHECK_FALSE(other.find("k", now));
+  other.remember("k", alice, now, now + 2s);
+  CHECK(user_of(other) == "alice@example.com");
+  CHECK(refusal_of(*cache.find("k", now)) == Refusal::revoked);
+  CHECK_FALSE(other.find("k", now + 2s));
+}
+
+TEST_CASE("a clear on one thread withdraws the copies of every thread", "[core][auth][cache]") {
+  AuthCache cache(10);
+  const auto now = SystemClock::now();
+  cache.remember("k", core::Identity{}, now, now + 1h);
+  std::atomic<bool> cleared{false};
+  std::atomic<int> served_after_clear{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i) {
+    readers.emplace_back([&] {
+      for (int n = 0; n < 20000; ++n) {
+        const bool was_cleared = cleared.load();
+        if (cache.find("k", now) && was_cleared) ++served_after_clear;
+      }
+    });
+  }
+  std::this_thread::sleep_for(1ms);
+  cache.clear();
+  cleared = true;
+  for (auto& reader : readers) reader.join();
+  CHECK(served_after_clear == 0);
+  CHECK_FALSE(cache.find("k", now));
 }
 
 TEST_CASE("refusals are cached for the lifetime too", "[core][auth][cache]") {
