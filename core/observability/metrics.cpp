@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "core/observability/process_metrics.hpp"
@@ -35,16 +36,58 @@ struct Counter {
   std::atomic<std::uint64_t> value{0};
 };
 
+std::atomic<std::uint64_t> g_next_family_id{1};
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+
+// What one thread has already found in each family: label -> series (a series never moves or
+// goes away while its family lives, and a family's id is never reused).
+using SeriesMemo = std::unordered_map<std::string, void*, StringHash, std::equal_to<>>;
+constexpr std::size_t k_memo_families = 16;  // more (tests make many registries): start over
+thread_local std::unordered_map<std::uint64_t, SeriesMemo> t_series_memo;
+
 // Series keyed by one label value, created once and never removed, so references stay valid
-// and increments need no lock.
+// and increments need no lock. A thread finds a label it has seen before in its own memo, so
+// the per-call path takes no lock that the threads share; the first time it takes the shared
+// lock.
 template <class Series>
 class Family {
  public:
   Family(std::size_t cap, std::size_t max_label_bytes)
-      : m_cap(cap), m_max_label_bytes(max_label_bytes) {}
+      : m_id(g_next_family_id.fetch_add(1, std::memory_order_relaxed)),
+        m_cap(cap),
+        m_max_label_bytes(max_label_bytes) {}
 
   // `declared` series are always created; others fall into k_overflow_label past the cap.
   Series& get(std::string_view label, bool declared = false) {
+    if (declared) return find_or_create(label, true);
+    auto memo = t_series_memo.find(m_id);
+    if (memo != t_series_memo.end()) {
+      if (const auto it = memo->second.find(label); it != memo->second.end())
+        return *static_cast<Series*>(it->second);
+    } else {
+      if (t_series_memo.size() >= k_memo_families) t_series_memo.clear();
+      memo = t_series_memo.emplace(m_id, SeriesMemo{}).first;
+    }
+    Series& series = find_or_create(label, declared);
+    // Bounded like the family: past the cap, unknown labels all map to the overflow series.
+    if (memo->second.size() < m_cap + 8) memo->second.emplace(label, &series);
+    return series;
+  }
+
+  template <class Visit>
+  void for_each(Visit visit) const {
+    std::shared_lock lock(m_mutex);
+    for (const auto& [label, series] : m_series) visit(label, *series);
+  }
+
+ private:
+  Series& find_or_create(std::string_view label, bool declared) {
     {
       std::shared_lock lock(m_mutex);
       if (const auto it = m_series.find(label); it != m_series.end()) return *it->second;
@@ -58,13 +101,7 @@ class Family {
     return *slot;
   }
 
-  template <class Visit>
-  void for_each(Visit visit) const {
-    std::shared_lock lock(m_mutex);
-    for (const auto& [label, series] : m_series) visit(label, *series);
-  }
-
- private:
+  const std::uint64_t m_id;
   std::size_t m_cap;
   std::size_t m_max_label_bytes;
   mutable std::shared_mutex m_mutex;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -276,6 +277,21 @@ TEST_CASE("label sets are capped", "[core][metrics]") {
   const auto* rest = series_with(reasons, {{"reason", std::string(Metrics::k_overflow_label)}});
   REQUIRE(rest != nullptr);
   CHECK((*rest)["value"] == 4);
+}
+
+TEST_CASE("registries made one after another on one thread each count their own",
+          "[core][metrics]") {
+  // A thread remembers the series it found in each registry; a new registry (even at the
+  // address of a dead one) must never see them. More registries than a thread remembers, too.
+  for (int round = 0; round < 40; ++round) {
+    auto metrics = std::make_unique<Metrics>();
+    metrics->tool_called("echo", false, 0.01);
+    metrics->tool_called("echo", round % 2 == 0, 0.01);
+    metrics->auth_failure("unknown");
+    const auto j = metrics->render_json();
+    CHECK((*series_with(j["mcp_tool_duration_seconds"], {{"tool", "echo"}}))["count"] == 2);
+    CHECK((*series_with(j["mcp_auth_failures_total"], {{"reason", "unknown"}}))["value"] == 1);
+  }
 }
 
 TEST_CASE("label values are valid, bounded UTF-8", "[core][metrics]") {
