@@ -1,11 +1,7 @@
 #include "core/auth/token.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <stdexcept>
 
 #include "core/util/crypto.hpp"
 
@@ -44,12 +40,11 @@ std::string checksum_of(std::string_view body) {
 std::string generate_token() {
   std::string body;
   body.reserve(k_token_body_length);
-  std::array<unsigned char, 64> random{};
   while (body.size() < k_token_body_length) {
-    if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1)
-      throw std::runtime_error("the system random number generator failed");
+    const std::string random = random_bytes(64);
     // Rejection sampling: 248 = 4 * 62, so every accepted byte maps uniformly onto base62.
-    for (unsigned char byte : random) {
+    for (const char c : random) {
+      const auto byte = static_cast<unsigned char>(c);
       if (byte >= 248) continue;
       body.push_back(k_base62[byte % 62]);
       if (body.size() == k_token_body_length) break;

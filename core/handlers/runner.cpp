@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string_view>
@@ -13,6 +15,10 @@
 #include "core/handlers/static_handler.hpp"
 
 namespace mcpd::core {
+
+namespace {
+constexpr std::chrono::seconds k_first_sweep_delay{5};
+}  // namespace
 
 json tool_error(const std::string& message) {
   return json{{"content", json::array({{{"type", "text"}, {"text", message}}})}, {"isError", true}};
@@ -75,8 +81,13 @@ void HandlerRunner::start_sweeper() {
   m_sweeper = std::make_unique<Sweeper>();
   m_sweeper->thread = std::thread([this, sweeper = m_sweeper.get()] {
     std::unique_lock lock(sweeper->mutex);
+    // Leftovers of a previous run (a crash, a SIGKILL) go soon after startup, but not at once:
+    // a short-lived process (a stdio session is often a few milliseconds) would otherwise wait
+    // at exit for a sweep of a scratch root that many runs share.
+    sweeper->wake.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
+                                     k_first_sweep_delay, m_settings.scratch_sweep_interval),
+                           [sweeper] { return sweeper->stop; });
     while (!sweeper->stop) {
-      // Sweep first: leftovers of a previous run (a crash, a SIGKILL) go at startup.
       lock.unlock();
       sweep_once();
       lock.lock();

@@ -3,9 +3,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -64,10 +66,19 @@ bool equal_constant_time(std::string_view a, std::string_view b) noexcept {
 }
 
 std::string random_bytes(std::size_t count) {
+  // The kernel's generator, not RAND_bytes: OpenSSL's first RAND_bytes loads its configuration
+  // and providers, most of the CPU a whole stdio session costs, for a key it may never use.
   std::string out(count, '\0');
-  if (count > 0 &&
-      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1)
-    throw std::runtime_error("the system random number generator failed");
+  std::size_t filled = 0;
+  while (filled < count) {
+    const ssize_t got = ::getrandom(out.data() + filled, count - filled, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("the system random number generator failed: ") +
+                               std::strerror(errno));
+    }
+    filled += static_cast<std::size_t>(got);
+  }
   return out;
 }
 
