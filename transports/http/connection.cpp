@@ -249,7 +249,9 @@ void Connection::on_bytes(error_code ec, std::size_t n) {
 
 void Connection::read_header() {
   m_state = State::reading;
-  m_parser.emplace();
+  m_parser.reset();  // before the arena its fields may live in
+  m_next = std::make_shared<IncomingRequest>();
+  m_parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(m_next->fields()));
   m_parser->header_limit(static_cast<std::uint32_t>(m_limits.header_limit));
   m_parser->body_limit(m_limits.body_limit);
   arm_read_deadline(m_limits.header_timeout);
@@ -297,7 +299,7 @@ void Connection::on_request(error_code ec) {
   if (ec == net::error::operation_aborted) return close("body timeout");
   if (ec) return reject(400, "malformed HTTP request");
 
-  auto request = std::make_shared<IncomingRequest>();
+  auto request = std::move(m_next);
   request->message = m_parser->release();
   m_parser.reset();
   request->peer = m_peer;
@@ -326,6 +328,7 @@ void Connection::on_request(error_code ec) {
 void Connection::reject(unsigned status, std::string message) {
   spdlog::debug("http: {} from {}: {}", status, m_peer, message);
   m_parser.reset();
+  m_next.reset();
   m_read_timer.cancel();
   m_state = State::exchanging;
   m_exchange.reset();

@@ -8,6 +8,7 @@
 // noticed at once (the Exchange's on_closed runs: calls in flight get cancelled). An Exchange
 // completes with one response, or with a stream (text/event-stream, chunked) that ends later.
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,8 +21,11 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
+#include <tuple>
+#include <type_traits>
 #include <string>
 #include <string_view>
 
@@ -59,8 +63,50 @@ struct ListenerInfo {
   bool loopback = false;
 };
 
+// A request's header fields live in an arena inside its IncomingRequest: Beast allocates each
+// field on its own otherwise (five or more allocations per request). Typical headers fit in the
+// arena; more spill over to the heap, and the arena goes with the request.
+// (std::pmr::polymorphic_allocator is not assignable, which Beast requires.)
+template <class T>
+struct ArenaAllocator {
+  using value_type = T;
+  using propagate_on_container_move_assignment = std::true_type;
+  std::pmr::memory_resource* resource = std::pmr::new_delete_resource();
+
+  ArenaAllocator() noexcept = default;
+  explicit ArenaAllocator(std::pmr::memory_resource* arena) noexcept : resource(arena) {}
+  template <class U>
+  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : resource(other.resource) {}
+
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(resource->allocate(n * sizeof(T), alignof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept { resource->deallocate(p, n * sizeof(T), alignof(T)); }
+  template <class U>
+  bool operator==(const ArenaAllocator<U>& other) const noexcept {
+    return resource == other.resource;
+  }
+};
+using FieldAllocator = ArenaAllocator<char>;
+using RequestFields = boost::beast::http::basic_fields<FieldAllocator>;
+using RequestMessage =
+    boost::beast::http::request<boost::beast::http::string_body, RequestFields>;
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body, FieldAllocator>;
+
 struct IncomingRequest {
-  boost::beast::http::request<boost::beast::http::string_body> message;
+  IncomingRequest() : message(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields())) {}
+  IncomingRequest(const IncomingRequest&) = delete;
+  IncomingRequest& operator=(const IncomingRequest&) = delete;
+  // For a parser whose message will be moved into `message`: the same arena, so the move
+  // takes the fields as they are.
+  FieldAllocator fields() { return FieldAllocator(&m_arena); }
+
+ private:
+  alignas(std::max_align_t) std::array<std::byte, 1024> m_arena_buffer;
+  std::pmr::monotonic_buffer_resource m_arena{m_arena_buffer.data(), m_arena_buffer.size()};
+
+ public:
+  RequestMessage message;
   std::string peer;    // the socket's remote address
   std::string client;  // the client's address (peer, or X-Forwarded-For behind a local proxy)
   std::shared_ptr<const ListenerInfo> listener;
@@ -189,7 +235,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   State m_state = State::waiting;
   boost::beast::flat_buffer m_buffer;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> m_parser;
+  // What m_parser reads into (its fields live in this request's arena): declared first, so it
+  // outlives the parser.
+  std::shared_ptr<IncomingRequest> m_next;
+  std::optional<RequestParser> m_parser;
   bool m_read_pending = false;
   bool m_shutting_down = false;
   // While an answer is being produced, a pending read or write keeps the connection alive.
