@@ -450,3 +450,35 @@ TEST_CASE("connection: a client that does not read its stream is dropped", "[tra
   CHECK(closed_future.wait_for(k_wait) == std::future_status::ready);
   CHECK(exchange->closed());
 }
+
+TEST_CASE("connection: headers past the request's arena are all read, request after request",
+          "[transports][http]") {
+  // A request's fields start in a 1 KiB arena inside it; 40 headers of ~150 bytes spill far
+  // past it, and the next request on the connection starts a fresh arena.
+  Server server({}, [](const std::shared_ptr<Exchange>& exchange,
+                       const std::shared_ptr<IncomingRequest>& request) {
+    Response response;
+    response.content_type = "text/plain";
+    for (int i = 0; i < 40; ++i) {
+      const auto value = request->header("X-Filler-" + std::to_string(i));
+      response.body += value ? std::string(*value).substr(0, 3) : std::string("?");
+    }
+    exchange->respond(std::move(response));
+  });
+  auto client = server.client();
+  std::string expected;
+  http_test::Headers headers;
+  for (int i = 0; i < 40; ++i) {
+    const std::string value = std::to_string(100 + i) + std::string(150, 'v');
+    headers.emplace_back("X-Filler-" + std::to_string(i), value);
+    expected += value.substr(0, 3);
+  }
+  for (int round = 0; round < 3; ++round) {
+    const auto reply = client.exchange(bhttp::verb::post, "/mcp", headers, "{}");
+    CHECK(reply.result_int() == 200);
+    CHECK(reply.body() == expected);
+  }
+  const auto small = client.exchange(bhttp::verb::get, "/small");
+  CHECK(small.result_int() == 200);
+  CHECK(small.body() == std::string(40, '?'));
+}
