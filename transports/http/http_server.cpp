@@ -379,6 +379,7 @@ HttpSettings http_settings(const core::Settings& settings) {
   http.rate_limit_burst = static_cast<std::uint32_t>(std::max(0, settings.rate_limit_burst));
   http.port_file = settings.port_file.string();
   http.max_connections = static_cast<std::size_t>(std::max(0, settings.max_connections));
+  http.io_threads = static_cast<std::size_t>(std::max(0, settings.io_threads));
   http.header_timeout = settings.http_timeouts.header;
   http.body_timeout = settings.http_timeouts.body;
   http.idle_timeout = settings.http_timeouts.idle;
