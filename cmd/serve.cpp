@@ -34,6 +34,7 @@ struct ServeOptions {
   std::string database;
   std::string listen;
   int max_connections = -1;  // -1: not given
+  int io_threads = -1;       // -1: not given
 };
 
 core::log::Options log_options(const core::Settings& settings, bool stdio) {
@@ -178,6 +179,7 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
   if (!options.database.empty()) flags.database = options.database;
   if (!options.listen.empty()) flags.listen = options.listen;
   if (options.max_connections >= 0) flags.max_connections = options.max_connections;
+  if (options.io_threads >= 0) flags.io_threads = options.io_threads;
   flags.tools.assign(options.tools.begin(), options.tools.end());
   const core::Settings settings = settings_from(flags, env);
 
@@ -249,6 +251,11 @@ void setup_serve(CLI::App& app, Action& action) {
                   "file descriptor limit)")
       ->type_name("N")
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--io-threads", options->io_threads,
+                  "HTTP: I/O threads, each with an event loop of its own (default 0: one per "
+                  "core, at most 64)")
+      ->type_name("N")
+      ->check(CLI::Range(0, core::k_max_io_threads));
 
   sub->footer(protocol_footer());
 

@@ -75,6 +75,13 @@ void apply_server_environment(Settings& s, EnvLayer& e) {
       throw Error("MCPD_MAX_CONNECTIONS: expected a non-negative integer, got '" + v + "'");
     s.max_connections = static_cast<int>(*cap);
   });
+  e.apply("MCPD_IO_THREADS", "server.io_threads", [&](const std::string& v) {
+    const auto threads = parse_integer(v);
+    if (!threads || *threads < 0 || *threads > k_max_io_threads)
+      throw Error("MCPD_IO_THREADS: expected an integer from 0 to " +
+                  std::to_string(k_max_io_threads) + ", got '" + v + "'");
+    s.io_threads = static_cast<int>(*threads);
+  });
 }
 
 void apply_log_environment(Settings& s, EnvLayer& e) {
@@ -371,6 +378,13 @@ void apply_flags(Settings& s, const SettingsFlags& flags) {
       throw Error("--max-connections: expected a non-negative integer");
     s.max_connections = *flags.max_connections;
     s.origins["server.max_connections"] = Origin::from_flag("--max-connections");
+  }
+  if (flags.io_threads) {
+    if (*flags.io_threads < 0 || *flags.io_threads > k_max_io_threads)
+      throw Error("--io-threads: expected an integer from 0 to " +
+                  std::to_string(k_max_io_threads));
+    s.io_threads = *flags.io_threads;
+    s.origins["server.io_threads"] = Origin::from_flag("--io-threads");
   }
 }
 

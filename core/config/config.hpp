@@ -80,6 +80,9 @@ struct Origin {
   const char* kind_name() const;
 };
 
+// server.io_threads at most (a typo such as 40000 is refused rather than run).
+inline constexpr int k_max_io_threads = 1024;
+
 struct Settings {
   // "server"
   std::string name = "mcpd";
@@ -102,6 +105,9 @@ struct Settings {
   // HTTP: open connections at most (server.max_connections, MCPD_MAX_CONNECTIONS,
   // --max-connections); 0 = derived from RLIMIT_NOFILE at startup.
   int max_connections = 0;
+  // HTTP: I/O threads, each with an event loop of its own (server.io_threads, MCPD_IO_THREADS,
+  // --io-threads); 0 = one per core, at most 64. At most k_max_io_threads.
+  int io_threads = 0;
   // HTTP deadlines (server.timeouts_ms): first byte to end of headers, end of headers to end of
   // body, keep-alive wait for the next request, and progress of each write.
   struct HttpTimeouts {
@@ -183,6 +189,7 @@ struct SettingsFlags {
   bool stateless = false;
   std::vector<std::string> allowed_origins;  // replaces the configured list when non-empty
   std::optional<int> max_connections;
+  std::optional<int> io_threads;
 };
 
 struct SettingsOptions {

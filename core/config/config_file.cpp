@@ -168,7 +168,7 @@ class ConfigReader {
 void read_server(Settings& s, const json& server, const ConfigReader& r) {
   r.object(server, "server",
            {"name", "title", "version", "environment", "instructions", "listen", "stateless",
-            "cache_ttl_ms", "state_key_file", "max_connections", "timeouts_ms"});
+            "cache_ttl_ms", "state_key_file", "max_connections", "io_threads", "timeouts_ms"});
   if (server.contains("name")) s.name = r.string(server["name"], "server.name", true);
   if (server.contains("title")) s.title = r.string(server["title"], "server.title");
   if (server.contains("version")) s.version = r.string(server["version"], "server.version", true);
@@ -193,6 +193,11 @@ void read_server(Settings& s, const json& server, const ConfigReader& r) {
     s.state_key_file = r.path(server["state_key_file"], "server.state_key_file");
   if (server.contains("max_connections"))
     s.max_connections = r.integer(server["max_connections"], "server.max_connections", 0);
+  if (server.contains("io_threads")) {
+    s.io_threads = r.integer(server["io_threads"], "server.io_threads", 0);
+    if (s.io_threads > k_max_io_threads)
+      r.fail("server.io_threads", "at most " + std::to_string(k_max_io_threads));
+  }
   if (server.contains("timeouts_ms")) {
     const json& timeouts = server["timeouts_ms"];
     r.object(timeouts, "server.timeouts_ms", {"header", "body", "idle", "write"});

@@ -40,6 +40,7 @@ ojson describe_server(const Settings& s) {
           {"state_key", mask(s.state_key)},
           {"port_file", s.port_file.string()},
           {"max_connections", s.max_connections},
+          {"io_threads", s.io_threads},
           {"timeouts_ms",
            {{"header", s.http_timeouts.header.count()},
             {"body", s.http_timeouts.body.count()},

@@ -59,7 +59,7 @@ _mcpd() {
     --database) _mcpd_words "sqlite://"$'\n'"postgresql://" "$cur"; compopt -o nospace 2>/dev/null; return ;;
     --listen) _mcpd_words "127.0.0.1:8001"$'\n'"0.0.0.0:8001"$'\n'"[::1]:8001" "$cur"; return ;;
     --url | --allow-origin | --user | --name | --expires-days | --expires-at | --reason | \
-      --max-description | --max-connections) return ;;
+      --max-description | --max-connections | --io-threads) return ;;
   esac
 
   local opts=""
@@ -68,7 +68,7 @@ _mcpd() {
       _mcpd_words "serve"$'\n'"token"$'\n'"user"$'\n'"check-tools"$'\n'"client-config"$'\n'"config"$'\n'"version"$'\n'"--help" "$cur"
       return ;;
     serve)
-      opts="--stdio --http --tools --config --database --listen --no-auth --stateless --allow-origin --max-connections --help" ;;
+      opts="--stdio --http --tools --config --database --listen --no-auth --stateless --allow-origin --max-connections --io-threads --help" ;;
     check-tools)
       if [[ $cur != -* ]]; then _mcpd_json_or_dirs "$cur"; return; fi
       opts="--format --max-description --warnings-as-errors --config --help" ;;

@@ -6,7 +6,7 @@
 # first use. Every name contains "http": ctest -R http.
 
 foreach(name IN ITEMS streamable auth legacy_sse limits lifecycle systemd rate_limit modern_headers modern_listen routing
-                  edge)
+                  edge io_threads)
   mcpd_node_test(integration_http_${name} ${CMAKE_CURRENT_SOURCE_DIR}/http/${name}.test.mjs
                  "integration;http")
 endforeach()

@@ -1,6 +1,7 @@
 // The HTTP server's lifecycle: listen (or adopt systemd's sockets), refuse unsafe setups, tell
-// systemd we are ready, serve on N I/O threads, and on SIGTERM/SIGINT drain: stop accepting,
-// let calls in flight finish within the grace period, cancel the rest, close the streams, exit.
+// systemd we are ready, serve on N I/O threads (one io_context each), and on SIGTERM/SIGINT
+// drain: stop accepting, let calls in flight finish within the grace period, cancel the rest,
+// close the streams, exit.
 
 #include "transports/http/http_server.hpp"
 
@@ -8,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -20,6 +22,7 @@
 
 #include "core/auth/rate_limit.hpp"
 #include "core/config/error.hpp"
+#include "transports/http/io_context_pool.hpp"
 #include "transports/http/listener.hpp"
 #include "transports/http/server_context.hpp"
 #include "transports/systemd/systemd.hpp"
@@ -94,7 +97,7 @@ class Server {
   Server(const HttpSettings& settings, const HttpServices& services)
       : m_settings(with_dispatcher_limits(settings, services.dispatcher)),
         m_services(services),
-        m_ioc(static_cast<int>(std::max<std::size_t>(1, m_settings.io_threads))),
+        m_contexts(m_settings.io_threads > 0 ? m_settings.io_threads : default_io_threads()),
         m_workers("workers", m_settings.worker_threads, m_settings.worker_queue_limit,
                   rejection_counter(services.metrics.get(), "workers")),
         m_auxiliary("auxiliary", k_auxiliary_threads, m_settings.auxiliary_queue_limit,
@@ -108,7 +111,7 @@ class Server {
               services.readiness, m_sessions,          m_auth,
               m_workers,          m_auxiliary},
         m_limits(connection_limits(m_settings)),
-        m_strand(net::make_strand(m_ioc)),
+        m_strand(net::make_strand(m_contexts.main())),
         m_signals(m_strand, SIGTERM, SIGINT),
         m_sweep_timer(m_strand),
         m_watchdog_timer(m_strand),
@@ -128,19 +131,15 @@ class Server {
       listener->start();
       spdlog::info(
           "listening on http://{} (Streamable HTTP at /mcp; legacy SSE at /mcp/sse + "
-          "/mcp/messages, also /sse + /messages)",
-          listener->info().address);
+          "/mcp/messages, also /sse + /messages) on {} I/O thread(s)",
+          listener->info().address, m_contexts.size());
     }
     if (!m_settings.port_file.empty())
       write_port_file(m_settings.port_file, m_listeners.front()->info().port);
     systemd::notify("READY=1\nSTATUS=serving MCP on " + m_listeners.front()->info().address);
     schedule_watchdog();
 
-    std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < std::max<std::size_t>(1, m_settings.io_threads); ++i)
-      threads.emplace_back([this] { m_ioc.run(); });
-    m_ioc.run();
-    for (auto& thread : threads) thread.join();
+    m_contexts.run();
 
     // Calls were cancelled or have finished; what is left returns promptly.
     m_workers.join();
@@ -187,13 +186,13 @@ class Server {
     std::vector<tcp::acceptor> acceptors;
     if (m_settings.use_socket_activation) {
       for (const int fd : systemd::take_listen_fds())
-        acceptors.push_back(adopt_acceptor(m_ioc, fd));
+        acceptors.push_back(adopt_acceptor(m_contexts.main(), fd));
       if (!acceptors.empty())
         spdlog::info("using {} socket(s) passed by systemd; the listen setting is ignored",
                      acceptors.size());
     }
     if (acceptors.empty())
-      acceptors.push_back(bind_acceptor(m_ioc, m_settings.host, m_settings.port));
+      acceptors.push_back(bind_acceptor(m_contexts.main(), m_settings.host, m_settings.port));
 
     auto handler = [this](std::shared_ptr<Exchange> exchange,
                           std::shared_ptr<IncomingRequest> request) {
@@ -206,9 +205,12 @@ class Server {
         if (status >= 400) metrics->error();
       };
     }
+    // Accepted on context 0, each connection served on the next context, round-robin.
+    auto next_context = [this]() -> net::io_context& { return m_contexts.next(); };
     for (auto& acceptor : acceptors)
-      m_listeners.push_back(std::make_shared<Listener>(
-          m_ioc, std::move(acceptor), m_limits, handler, observer, m_connections, m_admission));
+      m_listeners.push_back(std::make_shared<Listener>(next_context, std::move(acceptor), m_limits,
+                                                       handler, observer, m_connections,
+                                                       m_admission));
   }
 
   void refuse_unsafe_setups() {
@@ -336,12 +338,14 @@ class Server {
     m_signals.cancel(ec);
     m_sweep_timer.cancel();
     m_watchdog_timer.cancel();
-    m_ioc.stop();
+    m_contexts.stop();
   }
 
   const HttpSettings m_settings;
   const HttpServices& m_services;
-  net::io_context m_ioc;
+  // Declared before everything that lives in it, so destroyed after all of it: connections'
+  // deleters may run from handlers the contexts still hold (see ConnectionSet).
+  IoContextPool m_contexts;
   BoundedPool m_workers;
   BoundedPool m_auxiliary;
   core::RateLimiter m_limiter;
@@ -375,6 +379,7 @@ HttpSettings http_settings(const core::Settings& settings) {
   http.rate_limit_burst = static_cast<std::uint32_t>(std::max(0, settings.rate_limit_burst));
   http.port_file = settings.port_file.string();
   http.max_connections = static_cast<std::size_t>(std::max(0, settings.max_connections));
+  http.io_threads = static_cast<std::size_t>(std::max(0, settings.io_threads));
   http.header_timeout = settings.http_timeouts.header;
   http.body_timeout = settings.http_timeouts.body;
   http.idle_timeout = settings.http_timeouts.idle;
@@ -394,6 +399,11 @@ std::size_t default_max_connections() {
   const std::uint64_t fds = std::min<std::uint64_t>(limit.rlim_cur, 1u << 20);
   const std::uint64_t reserve = std::max<std::uint64_t>(256, fds / 8);
   return static_cast<std::size_t>(fds > reserve + 16 ? fds - reserve : 16);
+}
+
+std::size_t default_io_threads() {
+  const std::size_t cores = std::thread::hardware_concurrency();  // 0: unknown
+  return std::clamp<std::size_t>(cores, 1, k_default_io_threads_cap);
 }
 
 int run_http_server(const HttpSettings& settings, const HttpServices& services) {

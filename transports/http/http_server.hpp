@@ -3,9 +3,10 @@
 // the legacy HTTP+SSE transport (2024-11-05), health, readiness and metrics, on one port
 // (PRODUCT.md §5). run_http_server() blocks until SIGTERM/SIGINT and a clean shutdown.
 //
-// Threads: `io_threads` run the sockets (each connection on its own strand); tool calls and
-// other blocking work run on a pool of `worker_threads`; authentication lookups and readiness
-// probes on a small pool of their own, so a burst of slow tools never delays a ping.
+// Threads: `io_threads` run the sockets, each with an io_context of its own (a connection lives
+// on a strand of the one it was handed, round-robin, when accepted); tool calls and other
+// blocking work run on a pool of `worker_threads`; authentication lookups and readiness probes
+// on a small pool of their own, so a burst of slow tools never delays a ping.
 //
 // Port discovery (tests, scripts): the bound address is logged ("listening on http://...")
 // and, when `port_file` is set (Settings::port_file: $MCPD_PORT_FILE), the port is written to that
@@ -36,7 +37,7 @@ struct HttpSettings {
   // reverse proxy on the same machine that forwards the public host name.
   std::vector<std::string> allowed_hosts;
 
-  std::size_t io_threads = 2;
+  std::size_t io_threads = 0;  // 0: default_io_threads()
   std::size_t worker_threads = 16;
   // Requests waiting for a worker (tool calls) or for the auxiliary pool (authentication
   // lookups, readiness probes) beyond these are refused with 503 and Retry-After.
@@ -80,6 +81,11 @@ struct HttpSettings {
 // cap that leaves room for everything else the process opens (SQLite, exec pipes, upstream
 // connections): the limit less max(256, limit / 8).
 std::size_t default_max_connections();
+
+// The I/O threads when none are configured: one per core (hardware_concurrency), at least 1,
+// at most k_default_io_threads_cap (more needs an explicit setting).
+inline constexpr std::size_t k_default_io_threads_cap = 64;
+std::size_t default_io_threads();
 
 // The HTTP settings from mcpd's settings (listen address, auth, rate limits, origins, ...).
 HttpSettings http_settings(const core::Settings& settings);

@@ -157,10 +157,10 @@ Response too_many_connections() {
   return response;
 }
 
-Listener::Listener(net::io_context& ioc, tcp::acceptor acceptor, const ConnectionLimits& limits,
+Listener::Listener(ContextPicker contexts, tcp::acceptor acceptor, const ConnectionLimits& limits,
                    RequestHandler handler, StatusObserver observer, ConnectionSet& connections,
                    Admission admission)
-    : m_ioc(ioc),
+    : m_contexts(std::move(contexts)),
       m_acceptor(std::move(acceptor)),
       m_info(std::make_shared<const ListenerInfo>(describe(m_acceptor))),
       m_limits(limits),
@@ -191,7 +191,7 @@ void Listener::stop() {
 void Listener::accept() {
   if (!m_acceptor.is_open()) return;
   m_acceptor.async_accept(
-      net::make_strand(m_ioc), [self = shared_from_this()](error_code ec, Socket socket) {
+      net::make_strand(m_contexts()), [self = shared_from_this()](error_code ec, Socket socket) {
         if (ec == net::error::operation_aborted || !self->m_acceptor.is_open()) return;
         if (ec) {
           // Out of file descriptors (or similar): pause instead of spinning on the error.

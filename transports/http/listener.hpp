@@ -1,6 +1,7 @@
 #pragma once
 // Listening sockets: bound from HOST:PORT or adopted from systemd socket activation, and the
-// accept loop that turns each connection into a Connection on its own strand.
+// accept loop that turns each connection into a Connection on its own strand, on the
+// io_context the ContextPicker names (IoContextPool::next: round-robin over the I/O threads).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -70,9 +71,13 @@ struct Admission {
 // {"error":"too_many_connections",...}, Retry-After and Connection: close.
 Response too_many_connections();
 
+// The io_context of the next accepted connection; called on the acceptor's strand.
+using ContextPicker = std::function<net::io_context&()>;
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, tcp::acceptor acceptor, const ConnectionLimits& limits,
+  // Accepts on the acceptor's own executor; each connection gets a strand of `contexts()`.
+  Listener(ContextPicker contexts, tcp::acceptor acceptor, const ConnectionLimits& limits,
            RequestHandler handler, StatusObserver observer, ConnectionSet& connections,
            Admission admission = {});
 
@@ -86,7 +91,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Answers and closes a connection we will not serve, without blocking.
   void turn_away(Socket& socket);
 
-  net::io_context& m_ioc;
+  ContextPicker m_contexts;
   tcp::acceptor m_acceptor;
   std::shared_ptr<const ListenerInfo> m_info;
   const ConnectionLimits& m_limits;

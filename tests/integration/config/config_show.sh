@@ -31,6 +31,7 @@ run -- config show
 [[ $rc == 0 ]] || fail "defaults: exit $rc"
 has_line "server.listen = 127.0.0.1:8001  (default)"
 has_line "server.cache_ttl_ms = 60000  (default)"
+has_line "server.io_threads = 0  (default)"
 has_line "server.state_key = null  (default)"
 has_line "auth.token_pepper = null  (default)"
 has_line "database = sqlite://$WORK/home/.local/share/mcpd/mcpd.db  (default)"
@@ -44,8 +45,9 @@ cat >"$WORK/mcpd.json" <<JSON
 {"server": {"name": "shop", "listen": "0.0.0.0:9000", "cache_ttl_ms": 5000},
  "log": {"level": "error"}, "database": "sqlite:///from-config.db"}
 JSON
-run MCP_HOST=127.0.0.2 -- config show
+run MCP_HOST=127.0.0.2 MCPD_IO_THREADS=4 -- config show
 has_line "server.listen = 127.0.0.2:8001  (env MCP_HOST)"
+has_line "server.io_threads = 4  (env MCPD_IO_THREADS)"
 run PORT=9100 LOG_LEVEL=warning -- config show --config "$WORK/mcpd.json" \
   --database "sqlite:///flag.db" --tools "$WORK"
 [[ $rc == 0 ]] || fail "layers: exit $rc"
@@ -112,6 +114,8 @@ expect_error "config $WORK/broken.json:1:" -- config show --config "$WORK/broken
 expect_error "config: cannot read $WORK/missing.json" -- config show --config "$WORK/missing.json"
 expect_error "MCPD_STATE_KEY: the state key must be at least 32 bytes" MCPD_STATE_KEY=short -- config show
 expect_error "MCPD_CACHE_TTL_MS: expected a non-negative integer" MCPD_CACHE_TTL_MS=-1 -- config show
+expect_error "MCPD_IO_THREADS: expected an integer from 0 to 1024, got 'many'" MCPD_IO_THREADS=many -- \
+  config show
 expect_error "--database: expected a sqlite://, postgresql:// or postgres:// URL" -- \
   config show --database mysql://u:pw@db/x
 grep -q "pw@" "$WORK/err" && fail "password in the error"

@@ -587,6 +587,46 @@ TEST_CASE("connection cap: --max-connections over MCPD_MAX_CONNECTIONS over serv
         "config /etc/mcpd/mcpd.json: server.max_connections: expected a non-negative integer");
 }
 
+TEST_CASE("I/O threads: --io-threads over MCPD_IO_THREADS over server.io_threads",
+          "[core][config]") {
+  using mcpd::core::load_settings;
+  CHECK(load_settings({}, {}).io_threads == 0);  // one per core, decided at startup
+  const TempConfig config(R"({"server": {"io_threads": 6}})");
+  Environment env{{"MCPD_CONFIG", config.file().string()}};
+  CHECK(load_settings({}, env).io_threads == 6);
+  CHECK(load_settings({}, env).origin("server.io_threads").text() ==
+        "file " + config.file().string());
+  env["MCPD_IO_THREADS"] = "3";
+  CHECK(load_settings({}, env).io_threads == 3);
+  CHECK(load_settings({}, env).origin("server.io_threads").text() == "env MCPD_IO_THREADS");
+  SettingsFlags flags;
+  flags.io_threads = 1;
+  const Settings s = load_settings(flags, env);
+  CHECK(s.io_threads == 1);
+  CHECK(s.origin("server.io_threads").text() == "flag --io-threads");
+  flags.io_threads = 1024;  // an explicit value may exceed the default's cap of 64
+  CHECK(load_settings(flags, env).io_threads == 1024);
+  CHECK(load_settings({}, {{"MCPD_IO_THREADS", "0"}}).io_threads == 0);
+
+  for (const char* bad : {"-1", "two", "1.5", "1025", "4x"})
+    CHECK(error_of([&] {
+            load_settings({}, {{"MCPD_IO_THREADS", bad}});
+          }) ==
+          "MCPD_IO_THREADS: expected an integer from 0 to 1024, got '" + std::string(bad) + "'");
+  for (const int bad : {-1, 1025}) {
+    SettingsFlags wrong;
+    wrong.io_threads = bad;
+    CHECK(error_of([&] { load_settings(wrong, {}); }) ==
+          "--io-threads: expected an integer from 0 to 1024");
+  }
+  for (const char* bad : {"-2", "2.5", "\"4\""})
+    CHECK(error_of([&] {
+            from_config(json::parse(std::string(R"({"server": {"io_threads": )") + bad + "}}"));
+          }) == "config /etc/mcpd/mcpd.json: server.io_threads: expected a non-negative integer");
+  CHECK(error_of([] { from_config(json::parse(R"({"server": {"io_threads": 5000}})")); }) ==
+        "config /etc/mcpd/mcpd.json: server.io_threads: at most 1024");
+}
+
 TEST_CASE("HTTP timeouts: server.timeouts_ms, each in milliseconds", "[core][config]") {
   const Settings defaults = mcpd::core::load_settings({}, {});
   CHECK(defaults.http_timeouts.header.count() == 10000);
@@ -639,6 +679,7 @@ TEST_CASE("every setting knows where its value came from", "[core][config]") {
   CHECK(find("server.listen").value == "127.0.0.1:7000");
   CHECK(find("server.cache_ttl_ms").value == 60000);
   CHECK(find("server.max_connections").value == 0);
+  CHECK(find("server.io_threads").value == 0);
   CHECK(find("server.timeouts_ms.idle").value == 60000);
   CHECK(find("server.state_key").value.is_null());
   CHECK(find("auth.token_pepper").value.is_null());

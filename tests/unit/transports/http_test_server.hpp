@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP server's request handling, assembled in process the way http_server.cpp does it
 // (ServerContext, SessionRegistry, AuthGate without authentication, the worker pools) behind a
-// real Listener on 127.0.0.1:0, with the dispatcher test catalog: static tools (greet), exec
+// real Listener on 127.0.0.1:0 whose connections are spread over several io_contexts (as with
+// --io-threads 3), with the dispatcher test catalog: static tools (greet), exec
 // tools that stream (chatty: progress, logs, then the result) or run until cancelled
 // (sleeper). Finished tool calls are recorded, so a test can wait for a call to end.
 
@@ -12,6 +13,7 @@
 
 #include "../core/dispatcher_fixture.hpp"
 #include "http_test_client.hpp"
+#include "transports/http/io_context_pool.hpp"
 #include "transports/http/listener.hpp"
 #include "transports/http/server_context.hpp"
 
@@ -59,6 +61,7 @@ struct ServerOptions {
   std::size_t max_sessions = 100;
   std::chrono::seconds resume_window{30};
   std::chrono::seconds idle_timeout{1800};
+  std::size_t io_threads = 3;  // consecutive connections land on different io_contexts
 };
 
 inline th::SessionOptions session_options(const ServerOptions& options,
@@ -111,7 +114,8 @@ class TestServer {
       : m_settings(http_settings(options)),
         m_sessions(session_options(options, *fixture.dispatcher), nullptr),
         m_ctx{m_settings, *fixture.dispatcher, nullptr,    m_readiness, m_sessions,
-              m_auth,     m_workers,           m_auxiliary} {
+              m_auth,     m_workers,           m_auxiliary},
+        m_contexts(options.io_threads) {
     fixture.dispatcher->set_observer(calls);
     // Sends progress (its stream turns to SSE), then runs until cancelled.
     fixture.catalog->tools.push_back(
@@ -124,10 +128,12 @@ class TestServer {
                           std::shared_ptr<th::IncomingRequest> request) {
       th::handle_request(m_ctx, exchange, request);
     };
-    m_listener = std::make_shared<th::Listener>(m_ioc, th::bind_acceptor(m_ioc, "127.0.0.1", 0),
-                                                m_limits, handler, nullptr, m_connections);
+    auto next_context = [this]() -> boost::asio::io_context& { return m_contexts.next(); };
+    m_listener = std::make_shared<th::Listener>(
+        next_context, th::bind_acceptor(m_contexts.main(), "127.0.0.1", 0), m_limits, handler,
+        nullptr, m_connections);
     m_listener->start();
-    m_io = std::thread([this] { m_ioc.run(); });
+    m_io = std::thread([this] { m_contexts.run(); });
   }
   ~TestServer() {
     m_listener->stop();
@@ -136,7 +142,7 @@ class TestServer {
     m_workers.join();
     m_auxiliary.join();
     m_connections.shut_down_all();
-    m_ioc.stop();
+    m_contexts.stop();
     m_io.join();
   }
 
@@ -181,7 +187,7 @@ class TestServer {
   th::SessionRegistry m_sessions;
   th::AuthGate m_auth{false, nullptr, m_limiter, m_failure_limiter, nullptr, m_auxiliary};
   th::ServerContext m_ctx;
-  boost::asio::io_context m_ioc;
+  th::IoContextPool m_contexts;
   th::ConnectionLimits m_limits;
   th::ConnectionSet m_connections;
   std::shared_ptr<th::Listener> m_listener;

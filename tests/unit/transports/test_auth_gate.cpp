@@ -59,7 +59,8 @@ class Harness {
                                 {"rate_key", caller.rate_key}}));
       });
     };
-    m_listener = std::make_shared<Listener>(m_ioc, bind_acceptor(m_ioc, "127.0.0.1", 0), m_limits,
+    auto context = [this]() -> boost::asio::io_context& { return m_ioc; };
+    m_listener = std::make_shared<Listener>(context, bind_acceptor(m_ioc, "127.0.0.1", 0), m_limits,
                                             handler, nullptr, m_connections);
     m_listener->start();
     m_io = std::thread([this] { m_ioc.run(); });

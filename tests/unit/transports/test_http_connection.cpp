@@ -47,7 +47,8 @@ class Server {
       std::lock_guard lock(m_mutex);
       m_statuses.push_back(status);
     };
-    m_listener = std::make_shared<Listener>(m_ioc, bind_acceptor(m_ioc, "127.0.0.1", 0), m_limits,
+    auto context = [this]() -> boost::asio::io_context& { return m_ioc; };
+    m_listener = std::make_shared<Listener>(context, bind_acceptor(m_ioc, "127.0.0.1", 0), m_limits,
                                             counted, observer, m_connections);
     m_listener->start();
     m_io = std::thread([this] { m_ioc.run(); });
