@@ -190,12 +190,12 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
   // Descriptors: refuse to start on any error.
   auto catalog = load_catalog(settings);
 
-  // Handlers: the exec scratch sweeper runs in the background.
-  // Upstreams: http handlers call them, on stdio and HTTP alike.
+  // Handlers: the exec scratch sweeper runs in the background (on stdio from the first exec
+  // call). Upstreams: http handlers call them, on stdio and HTTP alike.
   auto upstreams = std::make_shared<transports::upstream::UpstreamInvoker>(
       settings.upstreams, transports::upstream::address_rules(settings));
   auto runner = std::make_shared<core::HandlerRunner>(exec_settings(settings), upstreams);
-  runner->start_sweeper();
+  runner->start_sweeper(/*on_first_exec=*/!options.http);
 
   // The protocol.
   core::Dispatcher dispatcher(catalog, runner, dispatcher_options(settings));

@@ -61,6 +61,7 @@ json HandlerRunner::run(const HandlerSpec& spec, const std::filesystem::path& ba
           if constexpr (std::is_same_v<T, StaticHandlerSpec>) {
             return run_static(handler, values);
           } else if constexpr (std::is_same_v<T, ExecHandlerSpec>) {
+            if (m_sweep_on_first_exec) std::call_once(m_sweeper_launched, [this] { launch_sweeper(); });
             return run_exec(handler, base_dir, arguments, values, ctx, m_settings);
           } else {
             if (!m_http) return tool_error("http handler not available");
@@ -76,8 +77,15 @@ json HandlerRunner::run(const HandlerSpec& spec, const std::filesystem::path& ba
   }
 }
 
-void HandlerRunner::start_sweeper() {
-  if (m_sweeper) return;
+void HandlerRunner::start_sweeper(bool on_first_exec) {
+  if (on_first_exec) {
+    m_sweep_on_first_exec = true;
+    return;
+  }
+  std::call_once(m_sweeper_launched, [this] { launch_sweeper(); });
+}
+
+void HandlerRunner::launch_sweeper() {
   m_sweeper = std::make_unique<Sweeper>();
   m_sweeper->thread = std::thread([this, sweeper = m_sweeper.get()] {
     std::unique_lock lock(sweeper->mutex);

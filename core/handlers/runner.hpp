@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -42,8 +43,10 @@ class HandlerRunner {
   json run(const HandlerSpec& spec, const std::filesystem::path& base_dir, const json& arguments,
            const json& values, CallContext& ctx);
 
-  // Starts the background sweep of old scratch leftovers (idempotent).
-  void start_sweeper();
+  // Starts the background sweep of old scratch leftovers (idempotent): now, or with the first
+  // exec call when `on_first_exec` (a stdio session is often a few milliseconds long and may
+  // never run one; its thread would only cost startup and exit).
+  void start_sweeper(bool on_first_exec = false);
   // One sweep now; returns how many entries were removed.
   std::size_t sweep_once();
 
@@ -53,7 +56,11 @@ class HandlerRunner {
   struct Sweeper;
   ExecSettings m_settings;
   std::shared_ptr<HttpInvoker> m_http;
+  void launch_sweeper();
+
   std::unique_ptr<Sweeper> m_sweeper;
+  std::once_flag m_sweeper_launched;
+  bool m_sweep_on_first_exec = false;  // set at startup, before any call
 };
 
 // A tool error result: {"content":[{"type":"text","text":message}],"isError":true}.

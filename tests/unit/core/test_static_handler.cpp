@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +147,26 @@ TEST_CASE("HandlerRunner sweeps old scratch leftovers and stops its sweeper",
     runner.start_sweeper();
     runner.start_sweeper();  // idempotent
   }  // the destructor must stop the sweeper without waiting for its 6 h interval
+
+  // The background sweep: its first pass comes after min(5 s, interval); a runner told to
+  // wait for the first exec call sweeps nothing before one.
+  fs::create_directories(root / "old-call");
+  fs::last_write_time(root / "old-call", old_time);
+  settings.scratch_sweep_interval = std::chrono::seconds(1);
+  {
+    HandlerRunner runner(settings);
+    runner.start_sweeper(/*on_first_exec=*/true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(fs::exists(root / "old-call"));
+  }
+  {
+    HandlerRunner runner(settings);
+    runner.start_sweeper();
+    for (int i = 0; i < 100 && fs::exists(root / "old-call"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK_FALSE(fs::exists(root / "old-call"));
+    CHECK(fs::exists(root / "fresh-call"));
+  }
 
   {
     ExecSettings missing;
