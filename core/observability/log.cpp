@@ -14,6 +14,7 @@
 #include <mutex>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include "core/util/utf8.hpp"
 
@@ -191,7 +192,7 @@ class StderrSink final : public spdlog::sinks::sink {
   void log(const spdlog::details::log_msg& msg) override {
     thread_local spdlog::memory_buf_t line;
     line.clear();
-    const auto current = m_current.load();
+    const Current* current = m_current.load(std::memory_order_acquire);
     if (current->thread_safe) {
       current->formatter->format(msg, line);
     } else {
@@ -214,7 +215,9 @@ class StderrSink final : public spdlog::sinks::sink {
   }
   void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
     const bool thread_safe = dynamic_cast<const JsonFormatter*>(formatter.get()) != nullptr;
-    m_current.store(std::make_shared<const Current>(Current{std::move(formatter), thread_safe}));
+    std::lock_guard lock(m_format_mutex);
+    m_formatters.push_back(std::make_unique<const Current>(Current{std::move(formatter), thread_safe}));
+    m_current.store(m_formatters.back().get(), std::memory_order_release);
   }
 
  private:
@@ -222,9 +225,19 @@ class StderrSink final : public spdlog::sinks::sink {
     std::unique_ptr<spdlog::formatter> formatter;
     bool thread_safe;
   };
-  std::atomic<std::shared_ptr<const Current>> m_current{std::make_shared<const Current>(
-      Current{std::make_unique<spdlog::pattern_formatter>(), false})};
+  // Every formatter ever set lives as long as the sink (a handful: setup runs once or twice),
+  // so a line reads the current one with a plain atomic load; an atomic<shared_ptr> would take
+  // a lock bit and a reference count that every logging thread writes.
+  std::vector<std::unique_ptr<const Current>> m_formatters = initial_formatters();
+  std::atomic<const Current*> m_current{m_formatters.back().get()};
   std::mutex m_format_mutex;
+
+  static std::vector<std::unique_ptr<const Current>> initial_formatters() {
+    std::vector<std::unique_ptr<const Current>> formatters;
+    formatters.push_back(std::make_unique<const Current>(
+        Current{std::make_unique<spdlog::pattern_formatter>(), false}));
+    return formatters;
+  }
 };
 
 std::shared_ptr<StderrSink> stderr_sink() {
