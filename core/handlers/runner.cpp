@@ -61,7 +61,8 @@ json HandlerRunner::run(const HandlerSpec& spec, const std::filesystem::path& ba
           if constexpr (std::is_same_v<T, StaticHandlerSpec>) {
             return run_static(handler, values);
           } else if constexpr (std::is_same_v<T, ExecHandlerSpec>) {
-            if (m_sweep_on_first_exec) std::call_once(m_sweeper_launched, [this] { launch_sweeper(); });
+            if (m_sweep_on_first_exec)
+              std::call_once(m_sweeper_launched, [this] { launch_sweeper(); });
             return run_exec(handler, base_dir, arguments, values, ctx, m_settings);
           } else {
             if (!m_http) return tool_error("http handler not available");

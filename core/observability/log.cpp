@@ -216,7 +216,8 @@ class StderrSink final : public spdlog::sinks::sink {
   void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
     const bool thread_safe = dynamic_cast<const JsonFormatter*>(formatter.get()) != nullptr;
     std::lock_guard lock(m_format_mutex);
-    m_formatters.push_back(std::make_unique<const Current>(Current{std::move(formatter), thread_safe}));
+    m_formatters.push_back(
+        std::make_unique<const Current>(Current{std::move(formatter), thread_safe}));
     m_current.store(m_formatters.back().get(), std::memory_order_release);
   }
 

@@ -67,7 +67,7 @@ bool equal_constant_time(std::string_view a, std::string_view b) noexcept {
 
 std::string random_bytes(std::size_t count) {
   // The kernel's generator, not RAND_bytes: OpenSSL's first RAND_bytes loads its configuration
-  // and providers, most of the CPU a whole stdio session costs, for a key it may never use.
+  // and providers, an eighth of the CPU a whole stdio session cost, for a key it may never use.
   std::string out(count, '\0');
   std::size_t filled = 0;
   while (filled < count) {

@@ -24,10 +24,10 @@
 #include <memory_resource>
 #include <mutex>
 #include <optional>
-#include <tuple>
-#include <type_traits>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 
 #include "transports/http/response.hpp"
 
@@ -81,7 +81,9 @@ struct ArenaAllocator {
   T* allocate(std::size_t n) {
     return static_cast<T*>(resource->allocate(n * sizeof(T), alignof(T)));
   }
-  void deallocate(T* p, std::size_t n) noexcept { resource->deallocate(p, n * sizeof(T), alignof(T)); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    resource->deallocate(p, n * sizeof(T), alignof(T));
+  }
   template <class U>
   bool operator==(const ArenaAllocator<U>& other) const noexcept {
     return resource == other.resource;
@@ -91,10 +93,12 @@ using FieldAllocator = ArenaAllocator<char>;
 using RequestFields = boost::beast::http::basic_fields<FieldAllocator>;
 using RequestMessage =
     boost::beast::http::request<boost::beast::http::string_body, RequestFields>;
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body, FieldAllocator>;
+using RequestParser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, FieldAllocator>;
 
 struct IncomingRequest {
-  IncomingRequest() : message(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields())) {}
+  IncomingRequest()
+      : message(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields())) {}
   IncomingRequest(const IncomingRequest&) = delete;
   IncomingRequest& operator=(const IncomingRequest&) = delete;
   // For a parser whose message will be moved into `message`: the same arena, so the move
