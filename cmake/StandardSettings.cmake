@@ -11,7 +11,7 @@ target_compile_options(mcpd_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
 # Coverage instrumentation for the libraries (not for tests or the CLI entry point).
 add_library(mcpd_coverage INTERFACE)
 if(MCPD_COVERAGE)
-  target_compile_options(mcpd_coverage INTERFACE --coverage -O0 -g)
+  target_compile_options(mcpd_coverage INTERFACE --coverage -O0)
   target_link_options(mcpd_coverage INTERFACE --coverage)
 endif()
 
