@@ -17,7 +17,6 @@
 #include "core/protocol/rpc.hpp"
 
 using namespace mcpd::core;
-using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {

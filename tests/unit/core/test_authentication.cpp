@@ -151,7 +151,7 @@ TEST_CASE("missing and malformed credentials never reach storage", "[core][auth]
   // With storage down, a lookup would say "unavailable": these never get that far.
   f.store->set_down(true);
   CHECK(refusal_of(auth->authenticate("")) == Refusal::missing);
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("garbage"), std::string("Bearer ") + token.plaintext,
         with_typo(token.plaintext), token.plaintext.substr(0, token.plaintext.size() - 1),
         token.plaintext + "x", "sk_" + token.plaintext.substr(5), std::string("mcpd_short")}) {

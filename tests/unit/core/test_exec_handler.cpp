@@ -21,7 +21,6 @@
 #include "core/handlers/runner.hpp"
 
 using namespace mcpd::core;
-using json = nlohmann::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Output = ExecHandlerSpec::Output;
@@ -116,7 +115,7 @@ struct Harness {
 
   json run(const ExecHandlerSpec& spec, const json& arguments = json::object(),
            const json& values = json::object()) {
-    CallContext ctx{"my_tool", identity, "corr-42", "2025-06-18", cancel, channel};
+    CallContext ctx{"my_tool", identity, "corr-42", "2025-06-18", cancel, channel, {}, {}, {}, {}};
     return run_exec(spec, dir.path(), arguments, values, ctx, settings);
   }
 };
@@ -420,7 +419,7 @@ TEST_CASE("a relative program path resolves against the descriptor directory", "
   ExecHandlerSpec spec;
   spec.command = {"./argv.py", "x"};
   spec.output = Output::json;
-  CallContext ctx{"my_tool", h.identity, "c", "2025-06-18", h.cancel, h.channel};
+  CallContext ctx{"my_tool", h.identity, "c", "2025-06-18", h.cancel, h.channel, {}, {}, {}, {}};
   auto result = run_exec(spec, k_data, json::object(), json::object(), ctx, h.settings);
   REQUIRE_FALSE(is_error(result));
   CHECK(text_of(result) == R"(["x"])");

@@ -9,7 +9,6 @@
 #include "core/util/crypto.hpp"
 
 using namespace mcpd::core;
-using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {

@@ -11,7 +11,6 @@
 #include "core/protocol/session.hpp"
 
 using namespace mcpd::core;
-using json = nlohmann::json;
 
 namespace {
 

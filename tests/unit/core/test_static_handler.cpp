@@ -11,7 +11,6 @@
 #include "core/protocol/call.hpp"
 
 using namespace mcpd::core;
-using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
@@ -76,7 +75,8 @@ TEST_CASE("HandlerRunner dispatches on the handler kind", "[core][static_handler
   Identity identity;
   CancelToken cancel;
   SilentChannel channel;
-  CallContext ctx{"tool", identity, "0123456789abcdef", "2025-11-25", cancel, channel};
+  CallContext ctx{"tool", identity, "0123456789abcdef", "2025-11-25", cancel, channel, {}, {},
+                  {},     {}};
 
   SECTION("static") {
     StaticHandlerSpec spec;
@@ -120,7 +120,7 @@ TEST_CASE("HandlerRunner uses the http invoker when there is one", "[core][stati
   Identity identity;
   CancelToken cancel;
   SilentChannel channel;
-  CallContext ctx{"tool", identity, "cid", "2025-11-25", cancel, channel};
+  CallContext ctx{"tool", identity, "cid", "2025-11-25", cancel, channel, {}, {}, {}, {}};
   HttpHandlerSpec spec;
   spec.path = "/things/";
   const json result = runner.run(spec, "/", json::object(), json{{"id", 7}}, ctx);
