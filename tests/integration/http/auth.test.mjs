@@ -168,9 +168,7 @@ describe('rate limiting', () => {
   let server;
   let token;
   before(async () => {
-    db = new Database();
-    db.addUser('ada@example.com');
-    token = db.createToken().token;
+    ({ db, token } = Database.withToken());
     server = await startServer({
       database: db,
       env: { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW: '2' },

@@ -336,9 +336,7 @@ describe('a flood of bad tokens', () => {
   let server;
   let token;
   before(async () => {
-    database = new Database();
-    database.addUser('ada@example.com');
-    token = database.createToken({ name: 'legit' }).token;
+    ({ db: database, token } = Database.withToken({ name: 'legit' }));
     // RSS is measured: a sanitized build keeps no quarantine of freed memory here.
     server = await startServer({ database, env: { LOG_LEVEL: 'warn', ASAN_OPTIONS: 'quarantine_size_mb=0' } });
   });

@@ -74,6 +74,13 @@ export class Database {
     });
   }
 
+  // A fresh database with one user and one token of hers that allows every tool.
+  static withToken({ user = 'ada@example.com', name = 'test' } = {}) {
+    const db = new Database();
+    db.addUser(user);
+    return { db, token: db.createToken({ user, name }).token };
+  }
+
   addUser(email) {
     this.mcpd('user', 'add', email);
   }

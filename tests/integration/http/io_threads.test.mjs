@@ -66,9 +66,7 @@ for (const threads of [1, 3]) {
     let server;
     let token;
     before(async () => {
-      db = new Database();
-      db.addUser('ada@example.com');
-      token = db.createToken().token;
+      ({ db, token } = Database.withToken());
       server = await startServer({
         database: db,
         args: ['--io-threads', String(threads)],

@@ -12,9 +12,7 @@ describe('legacy HTTP+SSE', () => {
   let server;
   let token;
   before(async () => {
-    db = new Database();
-    db.addUser('ada@example.com');
-    token = db.createToken().token;
+    ({ db, token } = Database.withToken());
     server = await startServer({ database: db });
   });
   after(async () => {
