@@ -38,13 +38,16 @@ int base64url_value(char c) noexcept {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
-  // One context per thread, initialized again for each digest: EVP_Digest makes and frees one
-  // per call (every authenticated request hashes its token).
+  // Every authenticated request hashes its token. One context per thread, initialized again for
+  // each digest (EVP_Digest makes and frees one per call), and the algorithm fetched once:
+  // EVP_sha256() is fetched again from the provider store by every EVP_DigestInit_ex, a lock and
+  // an allocation per request. The fetched algorithm lives as long as the process.
+  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
       EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
+  if (!algorithm || !context || EVP_DigestInit_ex2(context.get(), algorithm, nullptr) != 1 ||
       EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
       EVP_DigestFinal_ex(context.get(), digest, &length) != 1)
     throw std::runtime_error("SHA-256 failed");
