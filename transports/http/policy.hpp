@@ -4,6 +4,7 @@
 // bearer credentials and the classification of JSON-RPC bodies. No sockets, no state: every
 // rule here is unit-tested without a server (tests/unit/transports/test_http_policy.cpp).
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -149,6 +150,9 @@ bool plausible_session_id(std::string_view id);
 
 // --- JSON-RPC bodies ---
 
+// The ids of a body's requests: one, unless it is a batch, and then kept without a heap block.
+using RequestIds = boost::container::small_vector<json, 1>;
+
 struct BodyKind {
   bool batch = false;
   std::size_t requests = 0;       // elements with "method" and "id"
@@ -158,7 +162,7 @@ struct BodyKind {
   bool initialize = false;        // an "initialize" request is among them
   std::uint32_t work = 0;         // what the requests cost against the rate limit
                                   // (core::request_cost: tool calls, reads, prompt gets, ...)
-  std::vector<json> request_ids;
+  RequestIds request_ids;
 };
 BodyKind classify(const json& body);
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace mcpd::transports::http {
 
 namespace {
@@ -131,8 +133,11 @@ std::shared_ptr<EventStream> HttpSession::stream_for_locked(const json& request_
 }
 
 void HttpSession::forget_locked(std::uint64_t number) {
-  std::erase_if(m_streams,
-                [number](const RequestStream& entry) { return entry.stream->number() == number; });
+  m_streams.erase(std::remove_if(m_streams.begin(), m_streams.end(),
+                                 [number](const RequestStream& entry) {
+                                   return entry.stream->number() == number;
+                                 }),
+                  m_streams.end());
 }
 
 void HttpSession::keep_open(const std::shared_ptr<EventStream>& stream) {
@@ -147,7 +152,7 @@ void HttpSession::release(const std::shared_ptr<EventStream>& stream) {
 
 // The client can no longer receive these answers: cancel the calls behind them.
 void HttpSession::abandon(const std::shared_ptr<EventStream>& stream) {
-  std::vector<json> ids;
+  RequestIds ids;
   {
     std::lock_guard lock(m_mutex);
     if (auto* entry = find_stream_locked(stream->number())) ids = std::move(entry->request_ids);
@@ -251,13 +256,16 @@ bool HttpSession::sweep(Clock::time_point now) {
   bool idle = false;
   {
     std::lock_guard lock(m_mutex);
-    std::erase_if(m_streams, [&](const RequestStream& entry) {
-      if (entry.stream->expired(now, m_options.resume_window)) {
-        expired.push_back(entry.stream);
-        return false;
-      }
-      return entry.stream->completed();
-    });
+    // remove_if applies the test once per stream, so each expired stream is listed once.
+    m_streams.erase(std::remove_if(m_streams.begin(), m_streams.end(),
+                                   [&](const RequestStream& entry) {
+                                     if (entry.stream->expired(now, m_options.resume_window)) {
+                                       expired.push_back(entry.stream);
+                                       return false;
+                                     }
+                                     return entry.stream->completed();
+                                   }),
+                    m_streams.end());
     const bool streaming =
         !m_streams.empty() || (m_standalone && m_standalone->attached()) || m_legacy != nullptr;
     idle = m_kind != Kind::legacy && !streaming && now - m_last_activity > m_options.idle_timeout;

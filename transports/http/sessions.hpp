@@ -112,9 +112,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // serialized as keys) for every request.
   struct RequestStream {
     std::shared_ptr<EventStream> stream;
-    std::vector<json> request_ids;
+    RequestIds request_ids;
   };
-  std::vector<RequestStream> m_streams;
+  // One inline: a stateless session opens one stream, and allocates no vector for it.
+  boost::container::small_vector<RequestStream, 1> m_streams;
   RequestStream* find_stream_locked(std::uint64_t number);
   std::shared_ptr<EventStream> stream_for_locked(const json& request_id) const;
   std::shared_ptr<EventStream> m_standalone;

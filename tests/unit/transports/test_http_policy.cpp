@@ -272,7 +272,8 @@ TEST_CASE("bodies are classified", "[transports][http]") {
       R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":"p1"}}})"));
   CHECK_FALSE(kind.batch);
   CHECK(kind.requests == 1);
-  CHECK(kind.request_ids == std::vector<json>{7});
+  CHECK(std::vector<json>(kind.request_ids.begin(), kind.request_ids.end()) ==
+        std::vector<json>{7});
   CHECK_FALSE(kind.initialize);
 
   kind = classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}})"));
