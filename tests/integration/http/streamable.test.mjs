@@ -13,6 +13,7 @@ import {
   post,
   readEvents,
   startServer,
+  waitFor,
 } from './helpers.mjs';
 
 describe('Streamable HTTP with the SDK client', () => {
@@ -304,9 +305,17 @@ describe('Streamable HTTP rules', () => {
       { headers: { 'Mcp-Session-Id': session } },
     );
     assert.equal(answer.status, 202);
-    const resumed = await fetch(server.url, {
-      headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': session, 'Last-Event-ID': lastId },
-    });
+    // The server learns of the dropped connection from its own socket, on its own I/O thread:
+    // until then the stream is still attached and a resume gets 409, as a client would retry.
+    let resumed;
+    await waitFor(async () => {
+      resumed = await fetch(server.url, {
+        headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': session, 'Last-Event-ID': lastId },
+      });
+      if (resumed.status !== 409) return true;
+      await resumed.body?.cancel();
+      return false;
+    }, { ms: 10000, what: 'the interrupted stream to be resumable' });
     assert.equal(resumed.status, 200);
     const after = await readEvents(resumed);
     const result = after.filter((e) => e.data).map((e) => JSON.parse(e.data)).at(-1);
