@@ -123,8 +123,8 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
   }
 
   // Read once: the same credential (its kind and hash) serves the cache and the lookup. A fresh
-  // cached answer (the usual case for a busy client) is decided here, on the strand; only a miss
-  // may reach storage, off the I/O thread and then back on the connection's strand.
+  // cached answer (the usual case for a busy client) is decided here, on the I/O thread; only a
+  // miss may reach storage, off the I/O thread and then back on the connection's.
   auto credential = m_authenticator->read(bearer.token);
   auto cached = m_authenticator->try_cached(credential);
   // A credential the cache already knows to be valid costs nothing to check and guesses

@@ -41,7 +41,7 @@ class AuthGate {
                                   const std::shared_ptr<IncomingRequest>&, Caller)>;
 
   // Either answers `exchange` (401, 400, 429, 503) or calls `next` with the caller, on the
-  // exchange's strand.
+  // exchange's executor.
   void check(const std::shared_ptr<Exchange>& exchange,
              const std::shared_ptr<IncomingRequest>& request, Next next);
 
@@ -71,7 +71,7 @@ class AuthGate {
   // 401 whose challenge also names the resource metadata (RFC 9728 §5.1) when there is some.
   Response challenge(const IncomingRequest& request, bool credential_given,
                      std::string_view description) const;
-  // Acts on the authenticator's answer, on the exchange's strand.
+  // Acts on the authenticator's answer, on the exchange's executor.
   void conclude(const std::shared_ptr<Exchange>& exchange,
                 const std::shared_ptr<IncomingRequest>& request, core::auth::AuthResult result,
                 const Next& next);

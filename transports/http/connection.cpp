@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -59,10 +60,10 @@ bool IncomingRequest::head() const {
 
 // --- Exchange ---
 
-Exchange::Exchange(std::weak_ptr<Connection> connection, Executor strand, std::uint64_t serial,
+Exchange::Exchange(std::weak_ptr<Connection> connection, Executor executor, std::uint64_t serial,
                    bool keep_alive, bool http10, bool head)
     : m_connection(std::move(connection)),
-      m_strand(std::move(strand)),
+      m_executor(std::move(executor)),
       m_serial(serial),
       m_keep_alive(keep_alive),
       m_http10(http10),
@@ -72,7 +73,7 @@ template <class F>
 void Exchange::post(F&& f) {
   auto connection = m_connection.lock();
   if (!connection) return;
-  net::post(m_strand, [connection = std::move(connection), f = std::forward<F>(f)]() mutable {
+  net::post(m_executor, [connection = std::move(connection), f = std::forward<F>(f)]() mutable {
     f(*connection);
   });
 }
@@ -135,7 +136,7 @@ void Exchange::on_closed(std::function<void()> callback) {
     already = m_closed;
     if (!already) m_on_closed = std::move(callback);
   }
-  if (already && callback) net::post(m_strand, std::move(callback));
+  if (already && callback) net::post(m_executor, std::move(callback));
 }
 
 bool Exchange::closed() const {
@@ -170,8 +171,12 @@ Connection::Connection(Socket socket, std::shared_ptr<const ListenerInfo> listen
       m_handler(std::move(handler)),
       m_observer(std::move(observer)),
       m_over_capacity(over_capacity),
-      m_read_timer(m_socket.get_executor()),
-      m_write_timer(m_socket.get_executor()),
+      m_read_deadline(m_socket.get_executor(),
+                      std::max(std::chrono::milliseconds(1),
+                               std::min({limits.header_timeout, limits.idle_timeout,
+                                         limits.body_timeout, k_linger}))),
+      m_write_deadline(m_socket.get_executor(),
+                       std::max(std::chrono::milliseconds(1), limits.write_timeout)),
       m_heartbeat_timer(m_socket.get_executor()) {
   ++g_live_connections;
 }
@@ -209,7 +214,7 @@ void Connection::wait_for_request(std::chrono::milliseconds deadline) {
     read_header();
     return;
   }
-  arm_read_deadline(deadline);
+  set_deadline(m_read_deadline, deadline);
   if (!m_read_pending) start_watch_read();
 }
 
@@ -254,7 +259,7 @@ void Connection::read_header() {
   m_parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(m_next->fields()));
   m_parser->header_limit(static_cast<std::uint32_t>(m_limits.header_limit));
   m_parser->body_limit(m_limits.body_limit);
-  arm_read_deadline(m_limits.header_timeout);
+  set_deadline(m_read_deadline, m_limits.header_timeout);
   m_read_pending = true;
   http::async_read_header(m_socket, m_buffer, *m_parser,
                           [self = shared_from_this()](error_code ec, std::size_t) {
@@ -282,7 +287,7 @@ void Connection::on_header(error_code ec) {
 }
 
 void Connection::read_body() {
-  arm_read_deadline(m_limits.body_timeout);
+  set_deadline(m_read_deadline, m_limits.body_timeout);
   m_read_pending = true;
   http::async_read(m_socket, m_buffer, *m_parser,
                    [self = shared_from_this()](error_code ec, std::size_t) {
@@ -293,7 +298,7 @@ void Connection::read_body() {
 
 void Connection::on_request(error_code ec) {
   if (m_state == State::closed) return;
-  m_read_timer.cancel();
+  clear_deadline(m_read_deadline);
   if (ec == http::error::body_limit) return reject(413, "request body too large");
   if (client_left(ec)) return close("client closed the connection");
   if (ec == net::error::operation_aborted) return close("body timeout");
@@ -329,7 +334,7 @@ void Connection::reject(unsigned status, std::string message) {
   spdlog::debug("http: {} from {}: {}", status, m_peer, message);
   m_parser.reset();
   m_next.reset();
-  m_read_timer.cancel();
+  clear_deadline(m_read_deadline);
   m_state = State::exchanging;
   m_exchange.reset();
   Response response =
@@ -454,11 +459,7 @@ void Connection::write_some() {
     m_buffers.emplace_back(net::buffer(data) + skip);
     skip = 0;
   }
-  m_write_timer.expires_after(m_limits.write_timeout);
-  m_write_timer.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->m_write_timer.expiry() > Timer::clock_type::now()) return;
-    self->close("write timeout");
-  });
+  set_deadline(m_write_deadline, m_limits.write_timeout);
   m_socket.async_write_some(m_buffers, [self = shared_from_this()](error_code ec, std::size_t n) {
     if (!ec && self->m_state != State::closed) {
       self->m_written += n;
@@ -475,7 +476,7 @@ void Connection::write_some() {
 
 void Connection::on_write(error_code ec, std::size_t) {
   m_writing = false;
-  m_write_timer.cancel();
+  clear_deadline(m_write_deadline);
   for (auto& data : m_in_flight) {
     m_queued_bytes -= data.size();
     if (!m_exchange_done || data.capacity() > k_max_spare || data.capacity() <= m_spare.capacity())
@@ -495,14 +496,34 @@ void Connection::on_write(error_code ec, std::size_t) {
   if (m_exchange_done) after_exchange();
 }
 
-void Connection::arm_read_deadline(std::chrono::milliseconds d) {
-  m_read_timer.expires_after(d);
-  m_read_timer.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->m_read_timer.expiry() > Timer::clock_type::now()) return;
-    if (self->m_state == State::waiting || self->m_state == State::reading ||
-        self->m_state == State::draining)
-      self->close("read timeout");
+void Connection::set_deadline(Deadline& deadline, std::chrono::milliseconds after) {
+  deadline.at = Timer::clock_type::now() + after;
+  if (!deadline.waiting) wait_for_deadline(deadline);
+}
+
+void Connection::wait_for_deadline(Deadline& deadline) {
+  deadline.waiting = true;
+  deadline.timer.expires_at(std::min(deadline.at, Timer::clock_type::now() + deadline.horizon));
+  // `deadline` is a member of the connection the handler holds.
+  deadline.timer.async_wait([self = shared_from_this(), &deadline](error_code ec) {
+    deadline.waiting = false;
+    if (ec || self->m_state == State::closed || deadline.at == Timer::time_point::max()) return;
+    if (Timer::clock_type::now() < deadline.at) {
+      self->wait_for_deadline(deadline);
+      return;
+    }
+    clear_deadline(deadline);
+    self->on_deadline(deadline);
   });
+}
+
+void Connection::on_deadline(const Deadline& deadline) {
+  if (&deadline == &m_write_deadline) {
+    close("write timeout");
+    return;
+  }
+  if (m_state == State::waiting || m_state == State::reading || m_state == State::draining)
+    close("read timeout");
 }
 
 void Connection::arm_heartbeat() {
@@ -523,7 +544,7 @@ void Connection::close_gracefully() {
     return;
   }
   m_state = State::draining;
-  arm_read_deadline(k_linger);
+  set_deadline(m_read_deadline, k_linger);
   m_buffer.consume(m_buffer.size());
   if (!m_read_pending) start_watch_read();
 }
@@ -533,8 +554,8 @@ void Connection::close(std::string_view why) {
   if (m_state == State::closed) return;
   m_state = State::closed;
   spdlog::trace("http: connection from {} closed: {}", m_peer, why);
-  m_read_timer.cancel();
-  m_write_timer.cancel();
+  m_read_deadline.timer.cancel();
+  m_write_deadline.timer.cancel();
   m_heartbeat_timer.cancel();
   error_code ec;
   m_socket.shutdown(tcp::socket::shutdown_both, ec);

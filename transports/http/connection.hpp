@@ -1,6 +1,7 @@
 #pragma once
 // One TCP connection: HTTP/1.1 keep-alive framing, limits and deadlines, and one writer with a
-// bounded queue, all on the connection's strand (the shape of Beast's advanced_server).
+// bounded queue, all on the connection's thread: the one that runs its io_context (the shape of
+// Beast's advanced_server, with an io_context per thread in place of strands).
 //
 // A request is read whole (header limit, body limit -> 413, header/idle/body deadlines), handed
 // to the RequestHandler together with an Exchange, and the connection then waits for the
@@ -13,7 +14,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -35,14 +35,18 @@ namespace mcpd::transports::http {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-// Each connection's strand, as a concrete type: a type-erased any_io_executor is copied (and
-// allocated) by every async operation and handler post, a dozen times per request.
-using Executor = net::strand<net::io_context::executor_type>;
+// Each connection's executor: its io_context's own, as a concrete type (a type-erased
+// any_io_executor is copied, and allocated, by every async operation and handler post). Every
+// io_context that carries connections is run by exactly one thread (IoContextPool), which makes
+// it an implicit strand: a connection's handlers never run concurrently, and what other threads
+// hand a connection is posted to its executor. An explicit strand on top cost a mutex, a queue
+// and an extra scheduler round trip (with a handler allocation) for every completion.
+using Executor = net::io_context::executor_type;
 using Socket = net::basic_stream_socket<tcp, Executor>;
 using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                         net::wait_traits<std::chrono::steady_clock>, Executor>;
 
-// Called on the connection's strand with the status of every response (metrics).
+// Called on the connection's thread with the status of every response (metrics).
 using StatusObserver = std::function<void(unsigned status)>;
 
 struct ConnectionLimits {
@@ -124,10 +128,10 @@ struct IncomingRequest {
 class Connection;
 
 // The way back to the client for one request. Thread-safe: every method may be called from any
-// thread; the work happens on the connection's strand. Calls after completion are ignored.
+// thread; the work happens on the connection's thread. Calls after completion are ignored.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(std::weak_ptr<Connection> connection, Executor strand, std::uint64_t serial,
+  Exchange(std::weak_ptr<Connection> connection, Executor executor, std::uint64_t serial,
            bool keep_alive, bool http10, bool head);
 
   // Headers added to whatever this exchange answers (CORS).
@@ -149,12 +153,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // Drops the connection.
   void abort();
 
-  // Runs once, on the strand, when the connection closes before this exchange completed (or
-  // while its stream is open).
+  // Runs once, on the connection's thread, when the connection closes before this exchange
+  // completed (or while its stream is open).
   void on_closed(std::function<void()> callback);
   bool closed() const;
   bool streaming() const;
-  const Executor& executor() const { return m_strand; }
+  const Executor& executor() const { return m_executor; }
 
   std::uint64_t serial() const { return m_serial; }
 
@@ -165,7 +169,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void notify_closed();
 
   std::weak_ptr<Connection> m_connection;
-  Executor m_strand;
+  Executor m_executor;
   const std::uint64_t m_serial;
   const bool m_keep_alive;
   const bool m_http10;
@@ -210,7 +214,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_request(boost::system::error_code ec);
   void reject(unsigned status, std::string message);
 
-  // Exchange operations, on the strand.
+  // Exchange operations, on the connection's thread.
   void exchange_respond(std::uint64_t serial, Response response);
   void exchange_begin(std::uint64_t serial, Response head);
   void exchange_send(std::uint64_t serial, std::string data);
@@ -224,7 +228,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_some();
   void on_write(boost::system::error_code ec, std::size_t n);
   void after_exchange();
-  void arm_read_deadline(std::chrono::milliseconds d);
+  // The read and write deadlines. Every request moves them several times; cancelling a pending
+  // timer wait to move one costs a completion through the scheduler and a new wait (with its
+  // handler allocation) each time. So a wait stays pending while its deadline moves, and checks
+  // the deadline when it fires: passed, the connection times out; later, it waits on; cleared,
+  // it ends. A wait expires at most `horizon` after it was armed, and no deadline is set closer
+  // than the horizon (the shortest timeout of its kind), so a deadline never moves before the
+  // pending wait's expiry: waits are cancelled only when the connection closes.
+  struct Deadline {
+    Deadline(const Executor& executor, std::chrono::milliseconds horizon_)
+        : timer(executor), horizon(horizon_) {}
+    Timer timer;
+    const std::chrono::milliseconds horizon;
+    Timer::time_point at = Timer::time_point::max();  // max: no deadline
+    bool waiting = false;                             // a wait on `timer` is pending
+  };
+  void set_deadline(Deadline& deadline, std::chrono::milliseconds after);
+  static void clear_deadline(Deadline& deadline) { deadline.at = Timer::time_point::max(); }
+  void wait_for_deadline(Deadline& deadline);
+  void on_deadline(const Deadline& deadline);
   void arm_heartbeat();
   void close_gracefully();
   void close(std::string_view why);
@@ -250,8 +272,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // further until this answer is out), so it holds itself until the exchange ends or closes.
   std::shared_ptr<Connection> m_hold;
 
-  Timer m_read_timer;
-  Timer m_write_timer;
+  Deadline m_read_deadline;   // header, body, keep-alive idle, linger after a close
+  Deadline m_write_deadline;  // each write must progress
   Timer m_heartbeat_timer;
 
   std::shared_ptr<Exchange> m_exchange;

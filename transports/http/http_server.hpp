@@ -4,7 +4,7 @@
 // (PRODUCT.md §5). run_http_server() blocks until SIGTERM/SIGINT and a clean shutdown.
 //
 // Threads: `io_threads` run the sockets, each with an io_context of its own (a connection lives
-// on a strand of the one it was handed, round-robin, when accepted); tool calls and other
+// on the one it was handed, round-robin, when accepted); tool calls and other
 // blocking work run on a pool of `worker_threads`; authentication lookups and readiness probes
 // on a small pool of their own, so a burst of slow tools never delays a ping.
 //

@@ -20,7 +20,9 @@ namespace net = boost::asio;
 
 class IoContextPool {
  public:
-  // `size` contexts (at least one), each for exactly one thread (concurrency hint 1).
+  // `size` contexts (at least one), each for exactly one thread (concurrency hint 1). The
+  // connections rely on it: a context's single thread is what serializes their handlers
+  // (connection.hpp, Executor). Never run one of these contexts from a second thread.
   explicit IoContextPool(std::size_t size);
   // Shuts every context down (destroying the handlers still queued) before destroying any: a
   // handler queued on one context may own a connection whose socket belongs to another.

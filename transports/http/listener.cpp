@@ -191,7 +191,7 @@ void Listener::stop() {
 void Listener::accept() {
   if (!m_acceptor.is_open()) return;
   m_acceptor.async_accept(
-      net::make_strand(m_contexts()), [self = shared_from_this()](error_code ec, Socket socket) {
+      m_contexts().get_executor(), [self = shared_from_this()](error_code ec, Socket socket) {
         if (ec == net::error::operation_aborted || !self->m_acceptor.is_open()) return;
         if (ec) {
           // Out of file descriptors (or similar): pause instead of spinning on the error.

@@ -1,7 +1,7 @@
 #pragma once
 // Listening sockets: bound from HOST:PORT or adopted from systemd socket activation, and the
-// accept loop that turns each connection into a Connection on its own strand, on the
-// io_context the ContextPicker names (IoContextPool::next: round-robin over the I/O threads).
+// accept loop that turns each connection into a Connection on the io_context the ContextPicker
+// names (IoContextPool::next: round-robin over the I/O threads).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -76,7 +76,7 @@ using ContextPicker = std::function<net::io_context&()>;
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  // Accepts on the acceptor's own executor; each connection gets a strand of `contexts()`.
+  // Accepts on the acceptor's own executor; each connection lives on `contexts()`.
   Listener(ContextPicker contexts, tcp::acceptor acceptor, const ConnectionLimits& limits,
            RequestHandler handler, StatusObserver observer, ConnectionSet& connections,
            Admission admission = {});

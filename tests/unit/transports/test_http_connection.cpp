@@ -248,6 +248,41 @@ TEST_CASE("connection: an idle keep-alive connection is closed after the idle ti
   CHECK(client.closed_silently());
 }
 
+// A deadline moves on one pending timer wait (Connection::Deadline): the wait fires at the
+// shortest timeout's horizon and waits on while the deadline has moved later. Neither a stale
+// wait nor the horizon may close a connection early, and the latest deadline still holds.
+TEST_CASE("connection: deadlines move with every request, none fires early, the last one holds",
+          "[transports][http]") {
+  ConnectionLimits limits;
+  limits.header_timeout = 150ms;  // the horizon
+  limits.idle_timeout = 150ms;
+  Server server(limits);
+  auto client = server.client();
+  // 12 requests 50 ms apart: each gap is within the idle timeout, but the whole run is four
+  // times longer than the first request's deadlines.
+  for (int i = 0; i < 12; ++i) {
+    CHECK(client.exchange(bhttp::verb::get, "/").result_int() == 200);
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(server.requests == 12);
+  CHECK(client.closed_silently());
+}
+
+TEST_CASE("connection: a deadline beyond the horizon is waited for in several steps",
+          "[transports][http]") {
+  ConnectionLimits limits;
+  limits.header_timeout = 100ms;  // the horizon: the idle wait fires at 100 ms and waits on
+  limits.idle_timeout = 700ms;
+  Server server(limits);
+  auto client = server.client();
+  CHECK(client.exchange(bhttp::verb::get, "/").result_int() == 200);
+  std::this_thread::sleep_for(350ms);  // past three horizons, within the idle timeout
+  CHECK(client.exchange(bhttp::verb::get, "/").result_int() == 200);
+  const auto idle_from = std::chrono::steady_clock::now();
+  CHECK(client.closed_silently());
+  CHECK(std::chrono::steady_clock::now() - idle_from >= 650ms);  // not closed before its time
+}
+
 TEST_CASE("connection: a client that closes mid-request is dropped, not answered",
           "[transports][http]") {
   Server server;

@@ -30,7 +30,7 @@ struct Loopback {
   tcp::socket connect(ConnectionSet& set) {
     tcp::socket client(ioc);
     client.connect(acceptor.local_endpoint());
-    Socket server(net::make_strand(ioc));
+    Socket server(ioc.get_executor());
     acceptor.accept(server);
     auto connection = set.adopt(std::make_unique<Connection>(
         std::move(server), info, limits, [](auto, auto) {}, nullptr));

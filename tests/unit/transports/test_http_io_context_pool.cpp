@@ -80,7 +80,7 @@ TEST_CASE("handlers left on one context may own sockets of another", "[transport
   net::io_context& second = pool->next();
   net::io_context& third = pool->next();
   auto open_on = [](net::io_context& context) {
-    auto socket = std::make_shared<Socket>(net::make_strand(context));
+    auto socket = std::make_shared<Socket>(context.get_executor());
     socket->open(tcp::v4());
     return socket;
   };

@@ -35,8 +35,8 @@ struct Exchanges {
   boost::asio::io_context ioc;
   std::uint64_t serial = 0;
   std::shared_ptr<Exchange> make() {
-    return std::make_shared<Exchange>(std::weak_ptr<Connection>(), boost::asio::make_strand(ioc),
-                                      ++serial, true, false, false);
+    return std::make_shared<Exchange>(std::weak_ptr<Connection>(), ioc.get_executor(), ++serial,
+                                      true, false, false);
   }
 };
 
