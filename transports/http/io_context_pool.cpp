@@ -1,5 +1,7 @@
 #include "transports/http/io_context_pool.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -43,7 +45,11 @@ void IoContextPool::run() {
   std::vector<std::thread> threads;
   threads.reserve(m_contexts.size() - 1);
   for (std::size_t i = 1; i < m_contexts.size(); ++i)
-    threads.emplace_back([context = m_contexts[i].get()] { context->run(); });
+    threads.emplace_back([context = m_contexts[i].get()] {
+      // Named for ps -L, top -H and gdb (context 0 runs on the caller's thread, left as it is).
+      pthread_setname_np(pthread_self(), "mcpd-io");
+      context->run();
+    });
   m_contexts.front()->run();
   stop();  // context 0 is done: so is the server, whichever way it got there
   for (auto& thread : threads) thread.join();
