@@ -171,6 +171,8 @@ Connection::Connection(Socket socket, std::shared_ptr<const ListenerInfo> listen
       m_handler(std::move(handler)),
       m_observer(std::move(observer)),
       m_over_capacity(over_capacity),
+      // The read horizon includes the 2 s linger after a graceful close, so a keep-alive
+      // connection waiting for its next request wakes every 2 s (then waits on).
       m_read_deadline(m_socket.get_executor(),
                       std::max(std::chrono::milliseconds(1),
                                std::min({limits.header_timeout, limits.idle_timeout,

@@ -150,7 +150,7 @@ bool plausible_session_id(std::string_view id);
 
 // --- JSON-RPC bodies ---
 
-// The ids of a body's requests: one, unless it is a batch, and then kept without a heap block.
+// The ids of a body's requests: one unless it is a batch, and a single id needs no heap block.
 using RequestIds = boost::container::small_vector<json, 1>;
 
 struct BodyKind {
