@@ -171,15 +171,17 @@ Connection::Connection(Socket socket, std::shared_ptr<const ListenerInfo> listen
       m_handler(std::move(handler)),
       m_observer(std::move(observer)),
       m_over_capacity(over_capacity),
-      // The read horizon includes the 2 s linger after a graceful close, so a keep-alive
-      // connection waiting for its next request wakes every 2 s (then waits on).
+      // The read horizon leaves out the 2 s linger after a graceful close (which re-arms the
+      // wait once), so a keep-alive connection waiting for its next request wakes once per
+      // header timeout (10 s) and waits on.
       m_read_deadline(m_socket.get_executor(),
                       std::max(std::chrono::milliseconds(1),
                                std::min({limits.header_timeout, limits.idle_timeout,
-                                         limits.body_timeout, k_linger}))),
+                                         limits.body_timeout}))),
       m_write_deadline(m_socket.get_executor(),
                        std::max(std::chrono::milliseconds(1), limits.write_timeout)),
       m_heartbeat_timer(m_socket.get_executor()) {
+  m_write_deadline.is_write = true;
   ++g_live_connections;
 }
 
@@ -500,14 +502,19 @@ void Connection::on_write(error_code ec, std::size_t) {
 
 void Connection::set_deadline(Deadline& deadline, std::chrono::milliseconds after) {
   deadline.at = Timer::clock_type::now() + after;
-  if (!deadline.waiting) wait_for_deadline(deadline);
+  // A deadline earlier than the pending wait's expiry cannot wait for it: re-arm (the old
+  // wait's completion, aborted or already queued, belongs to an older generation).
+  if (!deadline.waiting || deadline.at < deadline.expiry) wait_for_deadline(deadline);
 }
 
 void Connection::wait_for_deadline(Deadline& deadline) {
   deadline.waiting = true;
-  deadline.timer.expires_at(std::min(deadline.at, Timer::clock_type::now() + deadline.horizon));
+  const auto generation = ++deadline.generation;
+  deadline.expiry = std::min(deadline.at, Timer::clock_type::now() + deadline.horizon);
+  deadline.timer.expires_at(deadline.expiry);
   // `deadline` is a member of the connection the handler holds.
-  deadline.timer.async_wait([self = shared_from_this(), &deadline](error_code ec) {
+  deadline.timer.async_wait([self = shared_from_this(), &deadline, generation](error_code ec) {
+    if (generation != deadline.generation) return;  // superseded by a re-arm
     deadline.waiting = false;
     if (ec || self->m_state == State::closed || deadline.at == Timer::time_point::max()) return;
     if (Timer::clock_type::now() < deadline.at) {
@@ -520,7 +527,7 @@ void Connection::wait_for_deadline(Deadline& deadline) {
 }
 
 void Connection::on_deadline(const Deadline& deadline) {
-  if (&deadline == &m_write_deadline) {
+  if (deadline.is_write) {
     close("write timeout");
     return;
   }

@@ -18,6 +18,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -230,18 +231,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void after_exchange();
   // The read and write deadlines. Every request moves them several times; cancelling a pending
   // timer wait to move one costs a completion through the scheduler and a new wait (with its
-  // handler allocation) each time. So a wait stays pending while its deadline moves, and checks
-  // the deadline when it fires: passed, the connection times out; later, it waits on; cleared,
-  // it ends. A wait expires at most `horizon` after it was armed, and no deadline is set closer
-  // than the horizon (the shortest timeout of its kind), so a deadline never moves before the
-  // pending wait's expiry: waits are cancelled only when the connection closes.
+  // handler allocation) each time. So a wait stays pending while its deadline moves later, and
+  // checks the deadline when it fires: passed, the connection times out; later, it waits on;
+  // cleared, it ends. A wait expires at most `horizon` after it was armed, and the horizon is
+  // the shortest timeout a request's cycle sets (header, body, idle), so within that cycle a
+  // deadline never moves before the pending wait's expiry. Only a deadline set earlier than
+  // the pending wait (the short linger after a graceful close) re-arms the timer; the
+  // superseded wait's completion sees a newer `generation` and does nothing.
   struct Deadline {
     Deadline(const Executor& executor, std::chrono::milliseconds horizon_)
         : timer(executor), horizon(horizon_) {}
     Timer timer;
     const std::chrono::milliseconds horizon;
     Timer::time_point at = Timer::time_point::max();  // max: no deadline
+    Timer::time_point expiry{};                       // when the pending wait fires
+    std::uint64_t generation = 0;                     // the pending wait's number
     bool waiting = false;                             // a wait on `timer` is pending
+    bool is_write = false;                            // which deadline this is, for on_deadline
   };
   void set_deadline(Deadline& deadline, std::chrono::milliseconds after);
   static void clear_deadline(Deadline& deadline) { deadline.at = Timer::time_point::max(); }

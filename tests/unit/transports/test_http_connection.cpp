@@ -283,6 +283,25 @@ TEST_CASE("connection: a deadline beyond the horizon is waited for in several st
   CHECK(std::chrono::steady_clock::now() - idle_from >= 650ms);  // not closed before its time
 }
 
+// After a graceful close the connection lingers 2 s for the client's own close, a deadline
+// earlier than the pending wait (the 10 s header timeout's horizon): the wait is re-armed.
+TEST_CASE("connection: the linger after a graceful close ends on time, before the horizon",
+          "[transports][http]") {
+  Server server;  // default limits: header timeout 10 s
+  auto client = server.client();
+  CHECK(client.exchange(bhttp::verb::get, "/").result_int() == 200);  // arms the idle wait
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(client.write("GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  const auto received = client.read_until_closed();  // the server's FIN; the client stays
+  REQUIRE(received);
+  CHECK(received->find("GET /a 0") != std::string::npos);
+  auto empty = server.when_empty();
+  REQUIRE(ready(empty));
+  const auto lingered = std::chrono::steady_clock::now() - start;
+  CHECK(lingered >= 1900ms);  // the linger is waited for
+  CHECK(lingered < 8s);       // and not stretched to the 10 s horizon
+}
+
 TEST_CASE("connection: a client that closes mid-request is dropped, not answered",
           "[transports][http]") {
   Server server;
