@@ -119,3 +119,11 @@ TEST_CASE("input checks and time formatting", "[core][auth]") {
   CHECK(to_iso8601(Time{std::chrono::seconds{0}}) == "1970-01-01T00:00:00Z");
   CHECK(to_iso8601(Time{std::chrono::seconds{1763754660}}) == "2025-11-21T19:51:00Z");
 }
+
+// Tokens already issued must keep parsing: the checksum is CRC-32 (IEEE, as zlib.crc32) of
+// the body in 6 base62 digits. Expected values computed independently with Python's zlib.
+TEST_CASE("the checksum is the body's CRC-32 in base62", "[core][auth]") {
+  CHECK(parse_token("mcpd_0123456789012345678901234567890123456789012" "1IDfut"));
+  CHECK(parse_token("mcpd_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ" "4BDYuQ"));
+  CHECK_FALSE(parse_token("mcpd_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ" "4BDYuR"));
+}
