@@ -1,6 +1,7 @@
 #include "core/observability/log.hpp"
 
 #include <spdlog/pattern_formatter.h>
+#include <pthread.h>
 #include <spdlog/sinks/sink.h>
 #include <unistd.h>
 
@@ -10,9 +11,12 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
 #include <mutex>
 #include <random>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -181,14 +185,31 @@ class CorrelationFlag final : public spdlog::custom_flag_formatter {
 
 std::mutex g_setup_mutex;
 
-// Standard error, one write(2) per line, formatted outside any lock. spdlog's stderr_sink_mt
-// formats and writes under one mutex and flushes after every line: with a line per tool call
-// that lock serialized the HTTP server's threads. Whole-line write(2)s do not interleave (a
-// pipe up to PIPE_BUF, a regular file, the journal's stream socket), and nothing is buffered,
-// so there is nothing to flush. The JSON formatter is stateless; spdlog's pattern formatter
-// (text, for terminals) caches the time and is used under a mutex.
+// Standard error, formatted outside any lock and written off the hot path. Lines below warn are
+// appended to a pending buffer that one writer thread ("mcpd-log") writes out in whole-line
+// batches: a line per tool call cost every request a write(2) of its own (7% of the server's
+// CPU under load). A producer wakes the writer only when it is idle; after each batch the
+// writer pauses 1 ms to let the next one gather, so under load it writes at most 1,000 times a
+// second and producers wait on nothing but the short append. A line is out within about a
+// millisecond. Warnings and
+// errors, flush(), a full buffer (a blocked stderr) or a writer that could not start write
+// synchronously instead, after everything already pending, so the order of lines is kept and a
+// warning is on the terminal (or in the journal) when the call returns. The writer drains what
+// is pending when the sink is destroyed at exit. spdlog's stderr_sink_mt would instead format
+// and write under one mutex and flush after every line. The JSON formatter is stateless;
+// spdlog's pattern formatter (text, for terminals) caches the time and is used under a mutex.
 class StderrSink final : public spdlog::sinks::sink {
  public:
+  ~StderrSink() override {
+    {
+      std::lock_guard lock(m_queue_mutex);
+      m_stopping = true;
+    }
+    m_wake.notify_one();
+    if (m_writer.joinable()) m_writer.join();
+    flush();
+  }
+
   void log(const spdlog::details::log_msg& msg) override {
     thread_local spdlog::memory_buf_t line;
     line.clear();
@@ -199,17 +220,26 @@ class StderrSink final : public spdlog::sinks::sink {
       std::lock_guard lock(m_format_mutex);
       current->formatter->format(msg, line);
     }
-    const char* data = line.data();
-    std::size_t left = line.size();
-    while (left > 0) {
-      const ssize_t n = ::write(STDERR_FILENO, data, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return;  // nowhere to report it
-      data += n;
-      left -= static_cast<std::size_t>(n);
+    if (msg.level < spdlog::level::warn && writer_running()) {
+      std::unique_lock lock(m_queue_mutex);
+      if (m_pending.size() + line.size() <= k_max_pending) {
+        m_pending.append(line.data(), line.size());
+        if (m_writer_idle) {
+          m_writer_idle = false;
+          lock.unlock();
+          m_wake.notify_one();
+        }
+        return;
+      }
     }
+    std::lock_guard write_lock(m_write_mutex);
+    drain();
+    write_all(line.data(), line.size());
   }
-  void flush() override {}
+  void flush() override {
+    std::lock_guard write_lock(m_write_mutex);
+    drain();
+  }
   void set_pattern(const std::string& pattern) override {
     set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern));
   }
@@ -232,6 +262,78 @@ class StderrSink final : public spdlog::sinks::sink {
   std::vector<std::unique_ptr<const Current>> m_formatters = initial_formatters();
   std::atomic<const Current*> m_current{m_formatters.back().get()};
   std::mutex m_format_mutex;
+
+  // Past this much pending output (stderr not keeping up), lines are written synchronously.
+  static constexpr std::size_t k_max_pending = 4 << 20;
+  static constexpr std::chrono::milliseconds k_batch_interval{1};
+  std::mutex m_queue_mutex;  // guards the three below
+  std::string m_pending;     // whole lines not yet handed to write(2)
+  bool m_writer_idle = false;
+  bool m_stopping = false;
+  std::condition_variable m_wake;
+  std::mutex m_write_mutex;  // held while a batch is written: batches go out in order
+  std::string m_batch;       // the batch being written (under m_write_mutex)
+  std::once_flag m_writer_started;
+  std::atomic<bool> m_writer_ready{false};
+  std::thread m_writer;
+
+  // Starts the writer on the first line that needs it (a CLI command that logs nothing never
+  // starts one). False when it cannot run: lines are then written synchronously.
+  bool writer_running() {
+    if (m_writer_ready.load(std::memory_order_acquire)) return true;
+    std::call_once(m_writer_started, [this] {
+      try {
+        m_writer = std::thread([this] { run_writer(); });
+        m_writer_ready.store(true, std::memory_order_release);
+      } catch (const std::system_error&) {
+        // No thread to be had: every line is written by its caller.
+      }
+    });
+    return m_writer_ready.load(std::memory_order_acquire);
+  }
+
+  void run_writer() {
+    pthread_setname_np(pthread_self(), "mcpd-log");
+    std::unique_lock lock(m_queue_mutex);
+    for (;;) {
+      while (m_pending.empty() && !m_stopping) {
+        m_writer_idle = true;
+        m_wake.wait(lock);
+      }
+      m_writer_idle = false;
+      if (m_pending.empty()) return;  // stopping, and everything is out
+      lock.unlock();
+      {
+        std::lock_guard write_lock(m_write_mutex);
+        drain();
+      }
+      // Lets the next batch gather: while the writer is not idle nobody wakes it, so under
+      // load it writes at most k_batch_interval apart and costs the producers no wake-ups.
+      std::this_thread::sleep_for(k_batch_interval);
+      lock.lock();
+    }
+  }
+
+  // Writes everything pending. Caller holds m_write_mutex.
+  void drain() {
+    {
+      std::lock_guard lock(m_queue_mutex);
+      if (m_pending.empty()) return;
+      m_batch.swap(m_pending);  // both keep their capacity: no allocation in steady state
+    }
+    write_all(m_batch.data(), m_batch.size());
+    m_batch.clear();
+  }
+
+  static void write_all(const char* data, std::size_t left) {
+    while (left > 0) {
+      const ssize_t n = ::write(STDERR_FILENO, data, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // nowhere to report it
+      data += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
 
   static std::vector<std::unique_ptr<const Current>> initial_formatters() {
     std::vector<std::unique_ptr<const Current>> formatters;
