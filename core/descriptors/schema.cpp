@@ -1,6 +1,8 @@
 #include "core/descriptors/schema.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/constraint_builder.hpp>
 #include <valijson/schema_parser.hpp>
@@ -249,12 +251,166 @@ class FormatBuilder final : public valijson::ConstraintBuilder {
   }
 };
 
+// Most tool schemas are a handful of typed properties. For those, a valid instance is
+// confirmed here without valijson (whose visitor copies its context and builds a set of names
+// for every object, 7 allocations for a one-property object). Only "valid" is ever decided
+// here: anything else goes to valijson, which gives the verdict and the message. So the subset
+// must be understood exactly: type, properties, required, additionalProperties as a boolean,
+// items as one schema, enum of strings, and annotations. Any other keyword (format, bounds,
+// $ref, boolean subschemas, ...) leaves the schema to valijson alone.
+struct SimpleSchema {
+  enum Type : unsigned {
+    k_array = 1,
+    k_boolean = 2,
+    k_integer = 4,
+    k_null = 8,
+    k_number = 16,
+    k_object = 32,
+    k_string = 64
+  };
+  unsigned types = 0;  // 0: any type
+  std::vector<std::pair<std::string, SimpleSchema>> properties;  // sorted by name
+  std::vector<std::string> required;
+  bool additional = true;
+  std::unique_ptr<SimpleSchema> items;
+  std::optional<std::vector<std::string>> enum_strings;
+};
+
+std::optional<unsigned> simple_type(const json& name) {
+  if (!name.is_string()) return std::nullopt;
+  const auto& n = name.get_ref<const std::string&>();
+  if (n == "array") return SimpleSchema::k_array;
+  if (n == "boolean") return SimpleSchema::k_boolean;
+  if (n == "integer") return SimpleSchema::k_integer;
+  if (n == "null") return SimpleSchema::k_null;
+  if (n == "number") return SimpleSchema::k_number;
+  if (n == "object") return SimpleSchema::k_object;
+  if (n == "string") return SimpleSchema::k_string;
+  return std::nullopt;
+}
+
+std::unique_ptr<SimpleSchema> simple_schema(const json& schema, int depth = 0) {
+  if (!schema.is_object() || depth > 32) return nullptr;
+  auto out = std::make_unique<SimpleSchema>();
+  for (auto it = schema.begin(); it != schema.end(); ++it) {
+    const std::string& key = it.key();
+    const json& value = *it;
+    if (key == "title" || key == "description" || key == "default" || key == "examples" ||
+        key == "$comment" || key == "deprecated" || key == "readOnly" || key == "writeOnly" ||
+        key == "$schema") {
+      continue;
+    }
+    if (key == "type") {
+      if (value.is_string()) {
+        const auto type = simple_type(value);
+        if (!type) return nullptr;
+        out->types = *type;
+      } else if (value.is_array() && !value.empty()) {
+        for (const auto& name : value) {
+          const auto type = simple_type(name);
+          if (!type) return nullptr;
+          out->types |= *type;
+        }
+      } else {
+        return nullptr;
+      }
+    } else if (key == "properties") {
+      if (!value.is_object()) return nullptr;
+      for (auto property = value.begin(); property != value.end(); ++property) {
+        auto sub = simple_schema(*property, depth + 1);
+        if (!sub) return nullptr;
+        out->properties.emplace_back(property.key(), std::move(*sub));
+      }
+      // nlohmann's objects iterate in key order already; sorted here all the same.
+      std::sort(out->properties.begin(), out->properties.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+    } else if (key == "required") {
+      if (!value.is_array()) return nullptr;
+      for (const auto& name : value) {
+        if (!name.is_string()) return nullptr;
+        out->required.push_back(name.get<std::string>());
+      }
+    } else if (key == "additionalProperties") {
+      if (!value.is_boolean()) return nullptr;
+      out->additional = value.get<bool>();
+    } else if (key == "items") {
+      out->items = simple_schema(value, depth + 1);
+      if (!out->items) return nullptr;
+    } else if (key == "enum") {
+      if (!value.is_array() || value.empty()) return nullptr;
+      out->enum_strings.emplace();
+      for (const auto& item : value) {
+        if (!item.is_string()) return nullptr;
+        out->enum_strings->push_back(item.get<std::string>());
+      }
+    } else {
+      return nullptr;
+    }
+  }
+  return out;
+}
+
+bool has_type(unsigned types, const json& value) {
+  if (types == 0) return true;
+  switch (value.type()) {
+    case json::value_t::array:
+      return types & SimpleSchema::k_array;
+    case json::value_t::boolean:
+      return types & SimpleSchema::k_boolean;
+    case json::value_t::null:
+      return types & SimpleSchema::k_null;
+    case json::value_t::object:
+      return types & SimpleSchema::k_object;
+    case json::value_t::string:
+      return types & SimpleSchema::k_string;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return types & (SimpleSchema::k_integer | SimpleSchema::k_number);
+    case json::value_t::number_float:
+      return (types & SimpleSchema::k_number) ||
+             ((types & SimpleSchema::k_integer) && is_integral_float(value));
+    default:
+      return false;
+  }
+}
+
+// True only when `value` is certainly valid against `schema`.
+bool accepts(const SimpleSchema& schema, const json& value) {
+  if (!has_type(schema.types, value)) return false;
+  if (schema.enum_strings) {
+    if (!value.is_string()) return false;
+    const auto& text = value.get_ref<const std::string&>();
+    if (std::find(schema.enum_strings->begin(), schema.enum_strings->end(), text) ==
+        schema.enum_strings->end())
+      return false;
+  }
+  if (value.is_object()) {
+    for (const auto& name : schema.required)
+      if (!value.contains(name)) return false;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      const auto property = std::lower_bound(
+          schema.properties.begin(), schema.properties.end(), it.key(),
+          [](const auto& entry, const std::string& name) { return entry.first < name; });
+      if (property == schema.properties.end() || property->first != it.key()) {
+        if (!schema.additional) return false;
+      } else if (!accepts(property->second, *it)) {
+        return false;
+      }
+    }
+  } else if (value.is_array() && schema.items) {
+    for (const auto& item : value)
+      if (!accepts(*schema.items, item)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct Schema::Impl {
   valijson::Schema compiled;
   json effective;  // the rewritten document valijson compiled; explains failures
   bool guard_keys = false;
+  std::unique_ptr<SimpleSchema> simple;  // when the schema is in the subset accepts() knows
 };
 
 Schema::Schema(json document, std::unique_ptr<Impl> impl)
@@ -284,6 +440,7 @@ std::shared_ptr<const Schema> Schema::compile(const json& schema, SchemaError& e
   if (!rewritten.ok) return nullptr;
   impl->effective = std::move(rewritten.document);
   impl->guard_keys = rewritten.uses_pattern_properties;
+  impl->simple = simple_schema(impl->effective);
 
   try {
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
@@ -303,6 +460,7 @@ std::shared_ptr<const Schema> Schema::compile(const json& schema, SchemaError& e
 }
 
 std::optional<std::string> Schema::validate(const json& instance, std::string_view noun) const {
+  if (m_impl->simple && accepts(*m_impl->simple, instance)) return std::nullopt;
   json normalized;
   const json* target = &instance;
   if (has_integral_float(instance)) {

@@ -335,3 +335,59 @@ TEST_CASE("error pointers refer to the schema as written", "[core][schema]") {
   CHECK(e.message.find("circular") != std::string::npos);
   CHECK(looping.contains(json::json_pointer(e.pointer)));
 }
+
+// Schemas made only of type, properties, required, additionalProperties (boolean), items and
+// enum of strings are confirmed valid without valijson (Schema::validate's fast path). The
+// same schema with "minProperties": 0 added at the root means the same but is outside that
+// subset, so it is decided by valijson alone: the two must agree on every instance.
+TEST_CASE("the fast path for simple schemas agrees with valijson", "[core][schema]") {
+  const std::vector<json> schemas = {
+      json::parse(R"({"type":"object","properties":{"message":{"type":"string"}},
+                      "required":["message"]})"),
+      json::parse(R"({"type":"object","properties":{"n":{"type":"integer"},
+                      "x":{"type":["number","null"]},"b":{"type":"boolean"}},
+                      "additionalProperties":false,"required":["n"],"description":"d"})"),
+      json::parse(R"({"type":"object","properties":{"tags":{"type":"array",
+                      "items":{"type":"string","enum":["a","b"]}},
+                      "inner":{"type":"object","properties":{"k":{"type":"integer"}},
+                      "required":["k"],"additionalProperties":false}}})"),
+      json::parse(R"({"properties":{"any":{}, "title":{"title":"t","type":"string"}}})"),
+  };
+  const std::vector<json> instances = {
+      json::object(),
+      json::parse(R"({"message":"hi"})"),
+      json::parse(R"({"message":5})"),
+      json::parse(R"({"message":"hi","extra":[1,2]})"),
+      json::parse(R"({"n":1})"),
+      json::parse(R"({"n":1.0})"),
+      json::parse(R"({"n":1.5})"),
+      json::parse(R"({"n":18446744073709551615})"),
+      json::parse(R"({"n":-3,"x":null,"b":true})"),
+      json::parse(R"({"n":3,"x":"1"})"),
+      json::parse(R"({"n":3,"y":1})"),
+      json::parse(R"({"n":1e300})"),
+      json::parse(R"({"tags":["a","b","a"]})"),
+      json::parse(R"({"tags":["a","c"]})"),
+      json::parse(R"({"tags":"a"})"),
+      json::parse(R"({"inner":{"k":2}})"),
+      json::parse(R"({"inner":{"k":2,"z":0}})"),
+      json::parse(R"({"inner":{}})"),
+      json::parse(R"({"any":{"deep":[null]},"title":"x"})"),
+      json::parse(R"({"title":7})"),
+      json::array(),
+      json("text"),
+      json(nullptr),
+      json(4),
+  };
+  for (const auto& document : schemas) {
+    auto fast = must_compile(document);
+    auto reference_document = document;
+    reference_document["minProperties"] = 0;
+    auto reference = must_compile(reference_document);
+    for (const auto& instance : instances) {
+      INFO("schema " << document.dump() << "\ninstance " << instance.dump());
+      CHECK(fast->validate(instance).has_value() == reference->validate(instance).has_value());
+      CHECK(fast->validate(instance) == reference->validate(instance));
+    }
+  }
+}
