@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cmd/commands.hpp"
+#include "core/observability/log.hpp"
 #include "core/config/error.hpp"
 
 int main(int argc, char** argv) {
@@ -35,9 +36,11 @@ int main(int argc, char** argv) {
     // The one read of the process environment; settings are made from this snapshot.
     return action ? action(mcpd::core::current_environment()) : mcpd::k_exit_usage;
   } catch (const mcpd::Error& e) {
+    mcpd::core::log::flush();  // lines logged before the failure come first
     std::cerr << "mcpd: error: " << e.what() << '\n';
     return e.exit_code();
   } catch (const std::exception& e) {
+    mcpd::core::log::flush();
     std::cerr << "mcpd: error: " << e.what() << '\n';
     return mcpd::k_exit_failure;
   }

@@ -121,6 +121,7 @@ int serve_http(const core::Settings& settings, core::Dispatcher& dispatcher,
   std::vector<std::string> tools;
   for (const auto& tool : catalog.tools) tools.push_back(tool.name);
   services.metrics->declare_tools(tools);
+  core::log::set_batching(true);  // a line per request costs no write(2) of its own
   return transports::http::run_http_server(transports::http::http_settings(settings), services);
 }
 
@@ -213,6 +214,7 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
   if (!settings.token.empty()) use_token_identity(settings, stdio);
   transports::StdioServer server(dispatcher, stdio);
   spdlog::info("{} {} serving MCP on stdio", settings.name, settings.version);
+  core::log::set_batching(true);
   const int status = server.run();
   spdlog::info("stdio session ended");
   ::close(protocol_fd);

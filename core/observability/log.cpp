@@ -185,9 +185,9 @@ class CorrelationFlag final : public spdlog::custom_flag_formatter {
 
 std::mutex g_setup_mutex;
 
-// Standard error, formatted outside any lock and written off the hot path. Lines below warn are
-// appended to a pending buffer that one writer thread ("mcpd-log") writes out in whole-line
-// batches: a line per tool call cost every request a write(2) of its own (7% of the server's
+// Standard error, formatted outside any lock and, while serving (set_batching), written off
+// the hot path: lines below warn are appended to a pending buffer that one writer thread
+// ("mcpd-log") writes out in whole-line batches: a line per tool call cost every request a write(2) of its own (7% of the server's
 // CPU under load). A producer wakes the writer only when it is idle; after each batch the
 // writer pauses 1 ms to let the next one gather, so under load it writes at most 1,000 times a
 // second and producers wait on nothing but the short append. A line is out within about a
@@ -220,7 +220,8 @@ class StderrSink final : public spdlog::sinks::sink {
       std::lock_guard lock(m_format_mutex);
       current->formatter->format(msg, line);
     }
-    if (msg.level < spdlog::level::warn && writer_running()) {
+    if (msg.level < spdlog::level::warn && m_batching.load(std::memory_order_relaxed) &&
+        writer_running()) {
       std::unique_lock lock(m_queue_mutex);
       if (m_pending.size() + line.size() <= k_max_pending) {
         m_pending.append(line.data(), line.size());
@@ -239,6 +240,10 @@ class StderrSink final : public spdlog::sinks::sink {
   void flush() override {
     std::lock_guard write_lock(m_write_mutex);
     drain();
+  }
+  void set_batching(bool on) {
+    m_batching.store(on, std::memory_order_relaxed);
+    if (!on) flush();
   }
   void set_pattern(const std::string& pattern) override {
     set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern));
@@ -273,6 +278,7 @@ class StderrSink final : public spdlog::sinks::sink {
   std::condition_variable m_wake;
   std::mutex m_write_mutex;  // held while a batch is written: batches go out in order
   std::string m_batch;       // the batch being written (under m_write_mutex)
+  std::atomic<bool> m_batching{false};
   std::once_flag m_writer_started;
   std::atomic<bool> m_writer_ready{false};
   std::thread m_writer;
@@ -397,6 +403,14 @@ void setup(const Options& options) {
   spdlog::set_level(parse_level(options.level).value_or(spdlog::level::info));
   // Warnings and errors reach the terminal (or journal) promptly.
   spdlog::flush_on(spdlog::level::warn);
+}
+
+void set_batching(bool on) {
+  stderr_sink()->set_batching(on);
+}
+
+void flush() {
+  stderr_sink()->flush();
 }
 
 std::shared_ptr<spdlog::logger> get(const std::string& name) {

@@ -39,6 +39,14 @@ std::optional<Format> parse_format(std::string_view text);
 // format and level. Safe to call more than once.
 void setup(const Options& options);
 
+// Off by default, so a command's lines come out in order with whatever else it prints. On
+// while serving: lines below warn are then written in batches by a writer thread (mcpd-log),
+// about a millisecond later, so a line per request costs no write(2) of its own. Warnings and
+// errors are always written at once, after whatever is pending.
+void set_batching(bool on);
+// Writes out every pending line: call before writing to stderr other than through a logger.
+void flush();
+
 // A named logger ("stdio", "exec", …) sharing the default logger's sink and format.
 std::shared_ptr<spdlog::logger> get(const std::string& name);
 

@@ -223,6 +223,7 @@ TEST_CASE("stderr lines from many threads arrive whole, in order, and a warning 
           "[core][log][concurrency]") {
   FdCapture err(STDERR_FILENO);
   mlog::setup({"info", mlog::Format::json, "9.9.9", "test"});
+  mlog::set_batching(true);
   constexpr int k_threads = 4, k_lines = 500;
   std::vector<std::thread> threads;
   for (int t = 0; t < k_threads; ++t) {
@@ -233,6 +234,7 @@ TEST_CASE("stderr lines from many threads arrive whole, in order, and a warning 
   for (auto& thread : threads) thread.join();
   spdlog::warn("after all of them");  // no flush(): a warning drains what is pending first
   const std::string text = err.text();
+  mlog::set_batching(false);
   std::vector<int> next(k_threads, 0);
   std::istringstream in(text);
   int count = 0;
@@ -266,9 +268,22 @@ TEST_CASE("info lines reach stderr without a flush", "[core][log]") {
     return false;
   };
   // The second line finds the writer asleep: it must be woken.
+  mlog::set_batching(true);
   spdlog::info("first line for the writer");
   CHECK(appears("first line for the writer"));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   spdlog::info("second line for the writer");
   CHECK(appears("second line for the writer"));
+  mlog::set_batching(false);
+}
+
+// Outside serving (a command's own output is interleaved with its lines) a line is on stderr
+// when the call returns.
+TEST_CASE("without batching an info line is written at once", "[core][log]") {
+  FdCapture err(STDERR_FILENO);
+  mlog::setup({"info", mlog::Format::json, "9.9.9", "test"});
+  spdlog::info("written by the caller");
+  std::ifstream file("/proc/self/fd/" + std::to_string(STDERR_FILENO));
+  const std::string content((std::istreambuf_iterator<char>(file)), {});
+  CHECK(content.find("written by the caller") != std::string::npos);
 }
