@@ -31,29 +31,40 @@ AuthCache::AuthCache(std::size_t max_entries)
     : m_id(g_next_cache_id.fetch_add(1, std::memory_order_relaxed)), m_max_entries(max_entries) {}
 
 std::optional<AuthResult> AuthCache::find(const std::string& key, TimePoint now) const {
+  auto found = find_shared(key, now);
+  if (!found) return std::nullopt;
+  return *found;
+}
+
+std::shared_ptr<const AuthResult> AuthCache::find_shared(const std::string& key,
+                                                         TimePoint now) const {
   // Read before the table: a withdrawal after this point leaves the copy made below stale.
   const std::uint64_t epoch = m_epoch.load(std::memory_order_acquire);
   const auto copy = t_front.find(key);
   if (copy != t_front.end() && copy->second.cache_id == m_id && copy->second.epoch == epoch &&
       fresh(now, copy->second.stored_at, copy->second.fresh_until))
-    return *copy->second.result;
+    return copy->second.result;
 
+  std::shared_ptr<const AuthResult> shared;
   FrontEntry entry{m_id, epoch, nullptr, {}, {}};
   {
     std::shared_lock lock(m_mutex);
     const auto it = m_entries.find(key);
-    if (it == m_entries.end()) return std::nullopt;
-    if (!fresh(now, it->second.stored_at, it->second.fresh_until)) return std::nullopt;
-    entry.result = it->second.result;
+    if (it == m_entries.end()) return nullptr;
+    if (!fresh(now, it->second.stored_at, it->second.fresh_until)) return nullptr;
+    shared = it->second.result;
     entry.stored_at = it->second.stored_at;
     entry.fresh_until = it->second.fresh_until;
   }
+  // The thread's own copy: the table's object is shared by every thread, and handing out
+  // pointers to it would have them all write one reference count per request.
+  entry.result = std::make_shared<const AuthResult>(*shared);
   if (copy != t_front.end()) {
     copy->second = std::move(entry);
-    return *copy->second.result;
+    return copy->second.result;
   }
   if (t_front.size() >= k_front_entries) t_front.clear();
-  return *t_front.emplace(key, std::move(entry)).first->second.result;
+  return t_front.emplace(key, std::move(entry)).first->second.result;
 }
 
 void AuthCache::remember(const std::string& key, const AuthResult& result, TimePoint now,

@@ -46,6 +46,10 @@ class AuthCache {
 
   // The answer stored for key, if it is still fresh at `now`.
   std::optional<AuthResult> find(const std::string& key, TimePoint now) const;
+  // The same, without a copy: this thread's own copy of the answer (made on the thread's first
+  // lookup of it, so only this thread and whoever it hands the pointer to write its reference
+  // count), or nullptr.
+  std::shared_ptr<const AuthResult> find_shared(const std::string& key, TimePoint now) const;
   // Stores (or replaces) the answer for key until fresh_until. Nothing is stored when
   // fresh_until <= now, the cache has no room at all (max_entries = 0), or it was cleared after
   // generation `looked_up` (an answer read from storage before a clear() may be the very one

@@ -63,9 +63,10 @@ bool Authenticator::recently_valid(const Credential& credential) const {
          m_recently_valid.find(credential.hash, m_clock()).has_value();
 }
 
-std::optional<AuthResult> Authenticator::try_cached(const Credential& credential) const {
-  if (credential.kind == Credential::Kind::refused) return AuthResult{credential.refusal};
-  return m_cache->find(credential.hash, m_clock());
+std::shared_ptr<const AuthResult> Authenticator::try_cached(const Credential& credential) const {
+  if (credential.kind == Credential::Kind::refused)
+    return std::make_shared<const AuthResult>(credential.refusal);
+  return m_cache->find_shared(credential.hash, m_clock());
 }
 
 AuthResult Authenticator::authenticate(const Credential& credential) {

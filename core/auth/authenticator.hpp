@@ -74,8 +74,9 @@ class Authenticator {
   // The answer authenticate() would give when it is known without blocking: an early refusal
   // (missing, malformed, jwt_disabled) or a fresh cached answer. nullopt: ask authenticate(),
   // off the I/O thread. A cached JWT answer is served without checking the signature again: it
-  // was checked when it was stored, and the entry never outlives the JWT's exp.
-  std::optional<AuthResult> try_cached(const Credential& credential) const;
+  // was checked when it was stored, and the entry never outlives the JWT's exp. A cached answer
+  // is the calling thread's own copy, shared rather than copied (see AuthCache::find_shared).
+  std::shared_ptr<const AuthResult> try_cached(const Credential& credential) const;
   // The whole check; may block on storage. Never throws.
   AuthResult authenticate(const Credential& credential);
   AuthResult authenticate(std::string_view bearer) { return authenticate(read(bearer)); }

@@ -75,8 +75,11 @@ Session::Session(std::function<void(const json& message)> sender, Identity ident
     : Session(unrouted(std::move(sender)), std::move(identity)) {}
 
 Session::Session(Sender sender, Identity identity)
+    : Session(std::move(sender), std::make_shared<const Identity>(std::move(identity))) {}
+
+Session::Session(Sender sender, std::shared_ptr<const Identity> identity)
     : m_sender(std::move(sender)),
-      m_identity(std::make_shared<const Identity>(std::move(identity))),
+      m_identity(identity ? std::move(identity) : std::make_shared<const Identity>()),
       m_log_level(0) {}
 
 Session::~Session() {
@@ -89,9 +92,13 @@ std::shared_ptr<const Identity> Session::identity() const {
 }
 
 void Session::set_identity(Identity identity) {
-  auto next = std::make_shared<const Identity>(std::move(identity));
+  set_identity(std::make_shared<const Identity>(std::move(identity)));
+}
+
+void Session::set_identity(std::shared_ptr<const Identity> identity) {
+  if (!identity) identity = std::make_shared<const Identity>();
   std::lock_guard lock(m_mutex);
-  m_identity = std::move(next);
+  m_identity = std::move(identity);
 }
 
 bool Session::initialized() const {

@@ -36,6 +36,8 @@ class Session {
   using Sender = std::function<void(const json& message, const json& related_id)>;
 
   explicit Session(Sender sender, Identity identity = {});
+  // An identity shared with whoever authenticated it (the HTTP auth cache); null = all tools.
+  Session(Sender sender, std::shared_ptr<const Identity> identity);
   // For transports with a single stream (stdio, tests): every message goes to `sender`.
   explicit Session(std::function<void(const json& message)> sender, Identity identity = {});
   ~Session();
@@ -43,6 +45,7 @@ class Session {
   // --- identity (may change: stdio re-validates MCPD_TOKEN periodically) ---
   std::shared_ptr<const Identity> identity() const;
   void set_identity(Identity identity);
+  void set_identity(std::shared_ptr<const Identity> identity);
 
   // --- lifecycle ---
   bool initialized() const;  // after a successful initialize

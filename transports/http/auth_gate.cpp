@@ -86,6 +86,24 @@ Response AuthGate::challenge(const IncomingRequest& request, bool credential_giv
   return response;
 }
 
+std::string Caller::owner() const {
+  return authenticated ? AuthGate::owner_of(*identity) : std::string();
+}
+
+void Caller::rate_key(std::string& out) const {
+  out.clear();
+  if (!authenticated) {
+    out.append("ip:").append(peer);
+    return;
+  }
+  const auto& user = identity->user;
+  const auto& token = identity->token_name;
+  out.append("token:");
+  if (user) out.append(*user);
+  out.push_back('\n');
+  if (token) out.append(*token);
+}
+
 std::string AuthGate::owner_of(const core::Identity& identity) {
   const std::string_view user = identity.user ? std::string_view(*identity.user) : "";
   const std::string_view token = identity.token_name ? std::string_view(*identity.token_name) : "";
@@ -99,7 +117,10 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
                      const std::shared_ptr<IncomingRequest>& request, Next next) {
   const std::string& peer = request->client;
   if (!m_require) {
-    next(exchange, request, Caller{core::Identity{}, std::string(), "ip:" + peer});
+    // One per thread: its reference count is written by this thread (and the worker it hands
+    // a call to), not by every I/O thread at once.
+    thread_local const auto anyone = std::make_shared<const core::Identity>();
+    next(exchange, request, Caller{anyone, false, peer});
     return;
   }
 
@@ -131,7 +152,7 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
   // nothing: it passes even when its address is being limited (behind a proxy, one address
   // is many clients, and one of them guessing must not lock the others out).
   if (cached && cached->ok()) {
-    conclude(exchange, request, std::move(*cached), next);
+    conclude(exchange, request, std::move(cached), next);
     return;
   }
   // An address that keeps failing is stopped before its guesses cost a lookup; a credential
@@ -144,12 +165,13 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
     return;
   }
   if (cached) {
-    conclude(exchange, request, std::move(*cached), next);
+    conclude(exchange, request, std::move(cached), next);
     return;
   }
   const bool queued = m_pool.try_post([this, exchange, request, credential = std::move(credential),
                                        next = std::move(next)]() mutable {
-    auto result = m_authenticator->authenticate(credential);
+    auto result =
+        std::make_shared<const core::auth::AuthResult>(m_authenticator->authenticate(credential));
     net::post(exchange->executor(), [this, exchange, request, result = std::move(result),
                                      next = std::move(next)]() mutable {
       conclude(exchange, request, std::move(result), next);
@@ -159,18 +181,17 @@ void AuthGate::check(const std::shared_ptr<Exchange>& exchange,
 }
 
 void AuthGate::conclude(const std::shared_ptr<Exchange>& exchange,
-                        const std::shared_ptr<IncomingRequest>& request,
-                        core::auth::AuthResult result, const Next& next) {
-  if (!result.ok()) {
-    refuse(exchange, *request, result.refusal(), "invalid or expired token");
+                        const std::shared_ptr<IncomingRequest>& request, Result result,
+                        const Next& next) {
+  if (!result->ok()) {
+    refuse(exchange, *request, result->refusal(), "invalid or expired token");
     return;
   }
-  Caller caller;
-  caller.identity = std::move(result).identity();
-  caller.owner = owner_of(caller.identity);
-  caller.rate_key.reserve(6 + caller.owner.size());
-  caller.rate_key.append("token:").append(caller.owner);
-  next(exchange, request, std::move(caller));
+  // Aliasing: the identity shares the cached answer's ownership, no copy.
+  const core::Identity* identity = &result->identity();
+  next(exchange, request,
+       Caller{std::shared_ptr<const core::Identity>(std::move(result), identity), true,
+              request->client});
 }
 
 void AuthGate::refuse(const std::shared_ptr<Exchange>& exchange, const IncomingRequest& request,
@@ -216,9 +237,11 @@ bool AuthGate::charge(const std::shared_ptr<Exchange>& exchange, const Caller& c
                                         std::to_string(burst) + "); send smaller batches"));
     return false;
   }
-  if (const auto decision = m_limiter.check(caller.rate_key, work); !decision.allowed) {
+  thread_local std::string key;  // reused: no allocation per request
+  caller.rate_key(key);
+  if (const auto decision = m_limiter.check(key, work); !decision.allowed) {
     spdlog::debug("rate limited: {} call(s) from {} refused, retry after {} s", work,
-                  caller.identity.user.value_or(caller.rate_key), decision.retry_after_seconds);
+                  caller.identity->user.value_or(key), decision.retry_after_seconds);
     exchange->respond(too_many_requests(decision.retry_after_seconds,
                                         "Too many requests. Please try again later."));
     return false;

@@ -23,10 +23,19 @@
 
 namespace mcpd::transports::http {
 
+// Who a request comes from. The identity is shared, not copied: with authentication it is the
+// auth cache's copy for this thread, without it one empty identity per thread, so a request
+// costs no allocation and writes no reference count that other threads write too.
 struct Caller {
-  core::Identity identity;  // all tools when authentication is off
-  std::string owner;        // what sessions are bound to; empty when authentication is off
-  std::string rate_key;     // "token:..." or "ip:..."
+  std::shared_ptr<const core::Identity> identity;  // never null; all tools without auth
+  bool authenticated = false;
+  std::string peer;  // the client's address
+
+  // "user\ntoken-name", what sessions are bound to; empty when authentication is off.
+  std::string owner() const;
+  // The rate limit's key: "token:<owner>" when authenticated, else "ip:<peer>". Written into
+  // `out` (cleared first), so a reused buffer makes it allocation-free.
+  void rate_key(std::string& out) const;
 };
 
 class AuthGate {
@@ -39,6 +48,7 @@ class AuthGate {
   // that it need capture next to nothing (a std::function that fits in place allocates nothing).
   using Next = std::function<void(const std::shared_ptr<Exchange>&,
                                   const std::shared_ptr<IncomingRequest>&, Caller)>;
+  using Result = std::shared_ptr<const core::auth::AuthResult>;
 
   // Either answers `exchange` (401, 400, 429, 503) or calls `next` with the caller, on the
   // exchange's executor.
@@ -73,8 +83,7 @@ class AuthGate {
                      std::string_view description) const;
   // Acts on the authenticator's answer, on the exchange's executor.
   void conclude(const std::shared_ptr<Exchange>& exchange,
-                const std::shared_ptr<IncomingRequest>& request, core::auth::AuthResult result,
-                const Next& next);
+                const std::shared_ptr<IncomingRequest>& request, Result result, const Next& next);
 
   const bool m_require;
   std::shared_ptr<core::auth::Authenticator> m_authenticator;

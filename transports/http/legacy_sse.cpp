@@ -26,8 +26,9 @@ void serve_legacy_stream(ServerContext& ctx, const std::shared_ptr<Exchange>& ex
     exchange->respond(jsonrpc_error(503, -32000, "server shutting down"));
     return;
   }
+  auto owner = caller.owner();  // before the identity is moved: it is made from it
   auto session =
-      ctx.sessions.create(HttpSession::Kind::legacy, caller.owner, std::move(caller.identity));
+      ctx.sessions.create(HttpSession::Kind::legacy, std::move(owner), std::move(caller.identity));
   if (!session) {
     exchange->respond(jsonrpc_error(503, -32000, "too many sessions; retry later"));
     return;
@@ -60,7 +61,7 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
     exchange->respond(jsonrpc_error(400, -32000, "Bad Request: session_id is required"));
     return;
   }
-  const auto session = plausible_session_id(*id) ? ctx.sessions.find(*id, caller.owner) : nullptr;
+  const auto session = plausible_session_id(*id) ? ctx.sessions.find(*id, caller.owner()) : nullptr;
   if (!session || session->kind() != HttpSession::Kind::legacy) {
     exchange->respond(jsonrpc_error(404, -32001, "Session not found"));
     return;

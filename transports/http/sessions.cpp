@@ -31,7 +31,7 @@ HttpSession::HttpSession(Key, Kind kind, std::string id, std::string owner,
       m_last_activity(Clock::now()) {}
 
 std::shared_ptr<HttpSession> HttpSession::create(Kind kind, std::string id, std::string owner,
-                                                 core::Identity identity,
+                                                 std::shared_ptr<const core::Identity> identity,
                                                  const SessionOptions& options) {
   auto session = std::make_shared<HttpSession>(Key(), kind, std::move(id), std::move(owner), options);
   // The sender holds the session weakly: the core session must not keep its owner alive.
@@ -299,8 +299,8 @@ SessionRegistry::~SessionRegistry() {
   end_all();
 }
 
-std::shared_ptr<HttpSession> SessionRegistry::create(HttpSession::Kind kind, std::string owner,
-                                                     core::Identity identity) {
+std::shared_ptr<HttpSession> SessionRegistry::create(
+    HttpSession::Kind kind, std::string owner, std::shared_ptr<const core::Identity> identity) {
   std::shared_ptr<HttpSession> session;
   {
     std::lock_guard lock(m_mutex);

@@ -45,8 +45,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   enum class Kind { streamable, legacy, stateless };
   using Clock = std::chrono::steady_clock;
 
+  // `identity` null: all tools (authentication off).
   static std::shared_ptr<HttpSession> create(Kind kind, std::string id, std::string owner,
-                                             core::Identity identity,
+                                             std::shared_ptr<const core::Identity> identity,
                                              const SessionOptions& options);
   // For create() only (std::make_shared: one allocation for the session and its count).
   struct Key {
@@ -129,7 +130,7 @@ class SessionRegistry {
 
   // A new session with a fresh id; nullptr when max_sessions is reached.
   std::shared_ptr<HttpSession> create(HttpSession::Kind kind, std::string owner,
-                                      core::Identity identity);
+                                      std::shared_ptr<const core::Identity> identity);
   // The live session `id` owned by `owner`, else nullptr.
   std::shared_ptr<HttpSession> find(const std::string& id, const std::string& owner);
   void remove(const std::string& id);

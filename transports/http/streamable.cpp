@@ -22,7 +22,7 @@ constexpr int k_session_not_found = -32001;
 std::shared_ptr<HttpSession> find_session(ServerContext& ctx, std::string_view id,
                                           const Caller& caller) {
   if (!plausible_session_id(id)) return nullptr;
-  auto session = ctx.sessions.find(std::string(id), caller.owner);
+  auto session = ctx.sessions.find(std::string(id), caller.owner());
   return session && session->kind() == HttpSession::Kind::streamable ? session : nullptr;
 }
 
@@ -89,8 +89,9 @@ void initialize(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, C
     exchange->respond(jsonrpc_error(503, k_server_error, "server shutting down"));
     return;
   }
+  auto owner = caller.owner();  // before the identity is moved: it is made from it
   auto session =
-      ctx.sessions.create(HttpSession::Kind::streamable, caller.owner, std::move(caller.identity));
+      ctx.sessions.create(HttpSession::Kind::streamable, std::move(owner), std::move(caller.identity));
   if (!session) {
     spdlog::warn("refused a new session: {} sessions open", ctx.sessions.size());
     exchange->respond(jsonrpc_error(503, k_server_error, "too many sessions; retry later"));

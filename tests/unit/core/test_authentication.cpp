@@ -279,6 +279,27 @@ TEST_CASE("a thread's copy of an answer goes when the answer is withdrawn",
   CHECK_FALSE(other.find("k", now + 2s));
 }
 
+// find_shared hands out the thread's own copy: the same object again on this thread (no copy
+// per request), another object on another thread (no reference count shared by all threads).
+TEST_CASE("shared answers are per thread and outlive their withdrawal", "[core][auth][cache]") {
+  AuthCache cache(10);
+  const auto now = SystemClock::now();
+  cache.remember("k", core::Identity{"alice@example.com", "laptop", {}, true, {}}, now, now + 2s);
+  const auto first = cache.find_shared("k", now);
+  REQUIRE(first);
+  REQUIRE(first->ok());
+  CHECK(cache.find_shared("k", now) == first);
+  std::shared_ptr<const AuthResult> elsewhere;
+  std::thread([&] { elsewhere = cache.find_shared("k", now); }).join();
+  REQUIRE(elsewhere);
+  CHECK(elsewhere != first);
+  CHECK(elsewhere->identity().user == first->identity().user);
+  // Withdrawn: no longer found, but a request already holding the answer keeps it intact.
+  cache.forget("k");
+  CHECK_FALSE(cache.find_shared("k", now));
+  CHECK(first->identity().user == "alice@example.com");
+}
+
 TEST_CASE("a clear on one thread withdraws the copies of every thread", "[core][auth][cache]") {
   AuthCache cache(10);
   const auto now = SystemClock::now();
@@ -481,8 +502,8 @@ TEST_CASE("worker threads share one authenticator", "[core][auth][threads]") {
       for (int i = 0; i < 200; ++i) {
         const auto& token = tokens[(t + i) % 4];
         const auto credential = auth->read(token.plaintext);
-        auto result = t % 2 ? auth->try_cached(credential) : std::nullopt;
-        if (!result) result = auth->authenticate(credential);
+        auto result = t % 2 ? auth->try_cached(credential) : nullptr;
+        if (!result) result = std::make_shared<const AuthResult>(auth->authenticate(credential));
         const bool revoked = token.token.id == tokens[3].token.id;
         if (revoked ? !result->refused(Refusal::revoked)
                     : (!result->ok() || result->identity().token_name != token.token.name))

@@ -51,12 +51,14 @@ class Harness {
       m_gate->check(exchange, request,
                     [](const std::shared_ptr<Exchange>& exchange,
                        const std::shared_ptr<IncomingRequest>&, Caller caller) {
+        std::string rate_key;
+        caller.rate_key(rate_key);
         exchange->respond(
-            json_response(200, {{"user", caller.identity.user.value_or("")},
-                                {"token_name", caller.identity.token_name.value_or("")},
-                                {"tools", caller.identity.allowed_tools},
-                                {"owner", caller.owner},
-                                {"rate_key", caller.rate_key}}));
+            json_response(200, {{"user", caller.identity->user.value_or("")},
+                                {"token_name", caller.identity->token_name.value_or("")},
+                                {"tools", caller.identity->allowed_tools},
+                                {"owner", caller.owner()},
+                                {"rate_key", rate_key}}));
       });
     };
     auto context = [this]() -> boost::asio::io_context& { return m_ioc; };
