@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/constraint_builder.hpp>
@@ -10,6 +11,7 @@
 
 #include "core/descriptors/json_locator.hpp"
 #include "core/descriptors/schema_internal.hpp"
+#include "core/util/utf8.hpp"
 
 namespace mcpd::core {
 
@@ -256,8 +258,9 @@ class FormatBuilder final : public valijson::ConstraintBuilder {
 // for every object, 7 allocations for a one-property object). Only "valid" is ever decided
 // here: anything else goes to valijson, which gives the verdict and the message. So the subset
 // must be understood exactly: type, properties, required, additionalProperties as a boolean,
-// items as one schema, enum of strings, and annotations. Any other keyword (format, bounds,
-// $ref, boolean subschemas, ...) leaves the schema to valijson alone.
+// items as one schema, enum of strings, minLength and maxLength, and annotations. Any other
+// keyword (format, numeric bounds, $ref, boolean subschemas, ...) leaves the schema to
+// valijson alone.
 struct SimpleSchema {
   enum Type : unsigned {
     k_array = 1,
@@ -274,7 +277,21 @@ struct SimpleSchema {
   bool additional = true;
   std::unique_ptr<SimpleSchema> items;
   std::optional<std::vector<std::string>> enum_strings;
+  std::optional<std::uint64_t> min_length, max_length;  // in code points
 };
+
+// The length valijson gives a string (utils::u8_strlen: code points, up to a NUL byte), when
+// it is certainly that: valid UTF-8 without NUL bytes. nullopt otherwise.
+std::optional<std::uint64_t> code_points(std::string_view text) {
+  std::uint64_t count = 0;
+  while (!text.empty()) {
+    const std::size_t length = utf8_sequence_length(text);
+    if (length == 0 || text.front() == '\0') return std::nullopt;
+    text.remove_prefix(length);
+    ++count;
+  }
+  return count;
+}
 
 std::optional<unsigned> simple_type(const json& name) {
   if (!name.is_string()) return std::nullopt;
@@ -336,6 +353,10 @@ std::unique_ptr<SimpleSchema> simple_schema(const json& schema, int depth = 0) {
     } else if (key == "items") {
       out->items = simple_schema(value, depth + 1);
       if (!out->items) return nullptr;
+    } else if (key == "minLength" || key == "maxLength") {
+      if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<std::int64_t>() >= 0))
+        return nullptr;
+      (key == "minLength" ? out->min_length : out->max_length) = value.get<std::uint64_t>();
     } else if (key == "enum") {
       if (!value.is_array() || value.empty()) return nullptr;
       out->enum_strings.emplace();
@@ -383,6 +404,12 @@ bool accepts(const SimpleSchema& schema, const json& value) {
     if (std::find(schema.enum_strings->begin(), schema.enum_strings->end(), text) ==
         schema.enum_strings->end())
       return false;
+  }
+  if (value.is_string() && (schema.min_length || schema.max_length)) {
+    const auto length = code_points(value.get_ref<const std::string&>());
+    if (!length) return false;
+    if (schema.min_length && *length < *schema.min_length) return false;
+    if (schema.max_length && *length > *schema.max_length) return false;
   }
   if (value.is_object()) {
     for (const auto& name : schema.required)
