@@ -272,7 +272,8 @@ struct SimpleSchema {
     k_string = 64
   };
   unsigned types = 0;  // 0: any type
-  std::vector<std::pair<std::string, SimpleSchema>> properties;  // sorted by name
+  // Sorted by name. Held by pointer: the type is incomplete here.
+  std::vector<std::pair<std::string, std::unique_ptr<SimpleSchema>>> properties;
   std::vector<std::string> required;
   bool additional = true;
   std::unique_ptr<SimpleSchema> items;
@@ -336,7 +337,7 @@ std::unique_ptr<SimpleSchema> simple_schema(const json& schema, int depth = 0) {
       for (auto property = value.begin(); property != value.end(); ++property) {
         auto sub = simple_schema(*property, depth + 1);
         if (!sub) return nullptr;
-        out->properties.emplace_back(property.key(), std::move(*sub));
+        out->properties.emplace_back(property.key(), std::move(sub));
       }
       // nlohmann's objects iterate in key order already; sorted here all the same.
       std::sort(out->properties.begin(), out->properties.end(),
@@ -420,7 +421,7 @@ bool accepts(const SimpleSchema& schema, const json& value) {
           [](const auto& entry, const std::string& name) { return entry.first < name; });
       if (property == schema.properties.end() || property->first != it.key()) {
         if (!schema.additional) return false;
-      } else if (!accepts(property->second, *it)) {
+      } else if (!accepts(*property->second, *it)) {
         return false;
       }
     }

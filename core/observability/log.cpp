@@ -315,8 +315,9 @@ class StderrSink final : public spdlog::sinks::sink {
       }
       // Lets the next batch gather: while the writer is not idle nobody wakes it, so under
       // load it writes at most k_batch_interval apart and costs the producers no wake-ups.
-      std::this_thread::sleep_for(k_batch_interval);
+      // Only stopping cuts the pause short (a process exits without waiting for it).
       lock.lock();
+      m_wake.wait_for(lock, k_batch_interval, [this] { return m_stopping; });
     }
   }
 
