@@ -214,7 +214,8 @@ int run_serve(ServeOptions& options, const core::Environment& env) {
   if (!settings.token.empty()) use_token_identity(settings, stdio);
   transports::StdioServer server(dispatcher, stdio);
   spdlog::info("{} {} serving MCP on stdio", settings.name, settings.version);
-  core::log::set_batching(true);
+  // No log batching on stdio: one client's requests come one at a time, and a writer thread
+  // would only add its start and join to a session that should take milliseconds.
   const int status = server.run();
   spdlog::info("stdio session ended");
   ::close(protocol_fd);

@@ -185,19 +185,19 @@ class CorrelationFlag final : public spdlog::custom_flag_formatter {
 
 std::mutex g_setup_mutex;
 
-// Standard error, formatted outside any lock and, while serving (set_batching), written off
-// the hot path: lines below warn are appended to a pending buffer that one writer thread
-// ("mcpd-log") writes out in whole-line batches: a line per tool call cost every request a write(2) of its own (7% of the server's
-// CPU under load). A producer wakes the writer only when it is idle; after each batch the
-// writer pauses 1 ms to let the next one gather, so under load it writes at most 1,000 times a
-// second and producers wait on nothing but the short append. A line is out within about a
-// millisecond. Warnings and
-// errors, flush(), a full buffer (a blocked stderr) or a writer that could not start write
-// synchronously instead, after everything already pending, so the order of lines is kept and a
-// warning is on the terminal (or in the journal) when the call returns. The writer drains what
-// is pending when the sink is destroyed at exit. spdlog's stderr_sink_mt would instead format
-// and write under one mutex and flush after every line. The JSON formatter is stateless;
-// spdlog's pattern formatter (text, for terminals) caches the time and is used under a mutex.
+// Standard error, formatted outside any lock. While serving HTTP (set_batching) lines below
+// warn are written off the hot path: appended to a pending buffer that one writer thread
+// ("mcpd-log") writes out in whole-line batches. A line per tool call cost every request a
+// write(2) of its own, 7% of the server's CPU under load. A producer wakes the writer only when
+// it is idle; after each batch the writer pauses 1 ms to let the next one gather, so under
+// load it writes at most 1,000 times a second and producers wait on nothing but the short
+// append. A line is out within about a millisecond. Warnings and errors, flush(), a full
+// buffer (a blocked stderr) or a writer that could not start write synchronously instead,
+// after everything already pending, so the order of lines is kept and a warning is on the
+// terminal (or in the journal) when the call returns. The writer drains what is pending when
+// the sink is destroyed at exit. (spdlog's stderr_sink_mt would format and write under one
+// mutex and flush after every line.) The JSON formatter is stateless; spdlog's pattern
+// formatter (text, for terminals) caches the time and is used under a mutex.
 class StderrSink final : public spdlog::sinks::sink {
  public:
   ~StderrSink() override {

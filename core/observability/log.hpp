@@ -40,7 +40,7 @@ std::optional<Format> parse_format(std::string_view text);
 void setup(const Options& options);
 
 // Off by default, so a command's lines come out in order with whatever else it prints. On
-// while serving: lines below warn are then written in batches by a writer thread (mcpd-log),
+// while serving HTTP: lines below warn are then written in batches by a writer thread (mcpd-log),
 // about a millisecond later, so a line per request costs no write(2) of its own. Warnings and
 // errors are always written at once, after whatever is pending.
 void set_batching(bool on);
