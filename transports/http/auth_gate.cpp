@@ -86,6 +86,17 @@ Response AuthGate::challenge(const IncomingRequest& request, bool credential_giv
   return response;
 }
 
+namespace {
+
+// "user\ntoken-name": what a session is bound to, and after "token:" the rate limit's key.
+void append_owner(std::string& out, const core::Identity& identity) {
+  if (identity.user) out.append(*identity.user);
+  out.push_back('\n');
+  if (identity.token_name) out.append(*identity.token_name);
+}
+
+}  // namespace
+
 std::string Caller::owner() const {
   return authenticated ? AuthGate::owner_of(*identity) : std::string();
 }
@@ -96,20 +107,13 @@ void Caller::rate_key(std::string& out) const {
     out.append("ip:").append(peer);
     return;
   }
-  const auto& user = identity->user;
-  const auto& token = identity->token_name;
   out.append("token:");
-  if (user) out.append(*user);
-  out.push_back('\n');
-  if (token) out.append(*token);
+  append_owner(out, *identity);
 }
 
 std::string AuthGate::owner_of(const core::Identity& identity) {
-  const std::string_view user = identity.user ? std::string_view(*identity.user) : "";
-  const std::string_view token = identity.token_name ? std::string_view(*identity.token_name) : "";
   std::string owner;
-  owner.reserve(user.size() + 1 + token.size());
-  owner.append(user).append("\n").append(token);
+  append_owner(owner, identity);
   return owner;
 }
 
