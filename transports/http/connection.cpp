@@ -177,11 +177,12 @@ Connection::Connection(Socket socket, std::shared_ptr<const ListenerInfo> listen
       m_read_deadline(m_socket.get_executor(),
                       std::max(std::chrono::milliseconds(1),
                                std::min({limits.header_timeout, limits.idle_timeout,
-                                         limits.body_timeout}))),
+                                         limits.body_timeout})),
+                      /*is_write=*/false),
       m_write_deadline(m_socket.get_executor(),
-                       std::max(std::chrono::milliseconds(1), limits.write_timeout)),
+                       std::max(std::chrono::milliseconds(1), limits.write_timeout),
+                       /*is_write=*/true),
       m_heartbeat_timer(m_socket.get_executor()) {
-  m_write_deadline.is_write = true;
   ++g_live_connections;
 }
 

@@ -239,15 +239,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the pending wait (the short linger after a graceful close) re-arms the timer; the
   // superseded wait's completion sees a newer `generation` and does nothing.
   struct Deadline {
-    Deadline(const Executor& executor, std::chrono::milliseconds horizon_)
-        : timer(executor), horizon(horizon_) {}
+    Deadline(const Executor& executor, std::chrono::milliseconds horizon_, bool is_write_)
+        : timer(executor), horizon(horizon_), is_write(is_write_) {}
     Timer timer;
     const std::chrono::milliseconds horizon;
+    const bool is_write;  // which deadline this is, for on_deadline
     Timer::time_point at = Timer::time_point::max();  // max: no deadline
     Timer::time_point expiry{};                       // when the pending wait fires
     std::uint64_t generation = 0;                     // the pending wait's number
     bool waiting = false;                             // a wait on `timer` is pending
-    bool is_write = false;                            // which deadline this is, for on_deadline
   };
   void set_deadline(Deadline& deadline, std::chrono::milliseconds after);
   static void clear_deadline(Deadline& deadline) { deadline.at = Timer::time_point::max(); }
