@@ -220,8 +220,7 @@ class StderrSink final : public spdlog::sinks::sink {
       std::lock_guard lock(m_format_mutex);
       current->formatter->format(msg, line);
     }
-    if (msg.level < spdlog::level::warn && m_batching.load(std::memory_order_relaxed) &&
-        writer_running()) {
+    if (msg.level < spdlog::level::warn && m_batching.load(std::memory_order_acquire)) {
       std::unique_lock lock(m_queue_mutex);
       if (m_pending.size() + line.size() <= k_max_pending) {
         m_pending.append(line.data(), line.size());
@@ -241,8 +240,17 @@ class StderrSink final : public spdlog::sinks::sink {
     std::lock_guard write_lock(m_write_mutex);
     drain();
   }
+  // Not thread-safe against itself (log::set_batching serializes it). Batching starts only
+  // once the writer runs: without a thread to be had, lines stay synchronous.
   void set_batching(bool on) {
-    m_batching.store(on, std::memory_order_relaxed);
+    if (on && !m_writer.joinable()) {
+      try {
+        m_writer = std::thread([this] { run_writer(); });
+      } catch (const std::system_error&) {
+        return;
+      }
+    }
+    m_batching.store(on, std::memory_order_release);
     if (!on) flush();
   }
   void set_pattern(const std::string& pattern) override {
@@ -278,25 +286,8 @@ class StderrSink final : public spdlog::sinks::sink {
   std::condition_variable m_wake;
   std::mutex m_write_mutex;  // held while a batch is written: batches go out in order
   std::string m_batch;       // the batch being written (under m_write_mutex)
-  std::atomic<bool> m_batching{false};
-  std::once_flag m_writer_started;
-  std::atomic<bool> m_writer_ready{false};
-  std::thread m_writer;
-
-  // Starts the writer on the first line that needs it (a CLI command that logs nothing never
-  // starts one). False when it cannot run: lines are then written synchronously.
-  bool writer_running() {
-    if (m_writer_ready.load(std::memory_order_acquire)) return true;
-    std::call_once(m_writer_started, [this] {
-      try {
-        m_writer = std::thread([this] { run_writer(); });
-        m_writer_ready.store(true, std::memory_order_release);
-      } catch (const std::system_error&) {
-        // No thread to be had: every line is written by its caller.
-      }
-    });
-    return m_writer_ready.load(std::memory_order_acquire);
-  }
+  std::atomic<bool> m_batching{false};  // true only while m_writer runs
+  std::thread m_writer;                 // started by the first set_batching(true)
 
   void run_writer() {
     pthread_setname_np(pthread_self(), "mcpd-log");
@@ -407,6 +398,7 @@ void setup(const Options& options) {
 }
 
 void set_batching(bool on) {
+  const std::lock_guard lock(g_setup_mutex);
   stderr_sink()->set_batching(on);
 }
 
