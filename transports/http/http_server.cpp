@@ -22,6 +22,7 @@
 
 #include "core/auth/rate_limit.hpp"
 #include "core/config/error.hpp"
+#include "core/observability/log.hpp"
 #include "transports/http/io_context_pool.hpp"
 #include "transports/http/listener.hpp"
 #include "transports/http/server_context.hpp"
@@ -134,6 +135,8 @@ class Server {
           "/mcp/messages, also /sse + /messages) on {} I/O thread(s)",
           listener->info().address, m_contexts.size());
     }
+    // Whoever waits for the port file or READY=1 finds the startup lines already written.
+    core::log::flush();
     if (!m_settings.port_file.empty())
       write_port_file(m_settings.port_file, m_listeners.front()->info().port);
     systemd::notify("READY=1\nSTATUS=serving MCP on " + m_listeners.front()->info().address);

@@ -184,6 +184,9 @@ describe('shutdown', () => {
 
     // 100 calls in flight: the workers run 16 at a time, the rest wait in the queue.
     const posts = () => server.log.match(/"POST \/mcp from /g)?.length ?? 0;
+    // Lines below warning are written about a millisecond after they are logged: let the
+    // lines of the requests above arrive before counting.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const postsBefore = posts();
     const calls = Array.from({ length: 100 }, (_, i) =>
       slowCall(server, session, { id: i + 1, pidFile: path.join(dir, `load-${i}.pid`), seconds: 1 }),
