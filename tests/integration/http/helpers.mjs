@@ -126,8 +126,10 @@ export class Server {
     if (database) serverArgs.push('--database', database.url);
     else serverArgs.push('--no-auth');
     this.log = '';
+    const level = env.LOG_LEVEL ?? 'debug';
+    this.logsInfo = ['trace', 'debug', 'info'].includes(level);
     this.proc = spawn(mcpdBinary(), [...serverArgs, ...args], {
-      env: baseEnv({ MCPD_PORT_FILE: this.portFile, LOG_LEVEL: 'debug', ...env }),
+      env: baseEnv({ MCPD_PORT_FILE: this.portFile, LOG_LEVEL: level, ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout.on('data', (chunk) => (this.log += chunk.toString()));
@@ -143,6 +145,10 @@ export class Server {
     await waitFor(() => exit || (existsSync(this.portFile) && readFileSync(this.portFile, 'utf8').endsWith('\n')), {
       what: 'the server to listen',
     });
+    // The startup lines are written before the port file, but reach this process through a
+    // pipe, possibly after the file is seen: wait for the last of them, so tests can read them.
+    if (this.logsInfo)
+      await waitFor(() => exit || /listening on http:\/\//.test(this.log), { ms: 10000, what: "the 'listening on' line" });
     if (exit) throw new Error(`mcpd exited (${JSON.stringify(exit)}):\n${this.log}`);
     this.port = Number(readFileSync(this.portFile, 'utf8').trim());
     this.origin = `http://127.0.0.1:${this.port}`;
