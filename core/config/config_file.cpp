@@ -1,6 +1,7 @@
 // The config file layer (mcpd.json(5)): typed reads with errors naming "config FILE: key".
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -39,15 +40,13 @@ std::string normalize_level(const std::string& text) {
 }
 
 std::optional<long long> parse_integer(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::size_t used = 0;
-  try {
-    const long long value = std::stoll(text, &used, 10);
-    if (used != text.size()) return std::nullopt;
-    return value;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  // Decimal digits with an optional '-', nothing else: no blanks, no '+', no "0x" (stoll would
+  // take " 4" and "+4", so a stray space in an environment file went unnoticed).
+  long long value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value, 10);
+  if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
+  return value;
 }
 
 bool valid_http_url(const std::string& url) {

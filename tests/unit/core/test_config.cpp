@@ -282,6 +282,19 @@ TEST_CASE("invalid environment values name the variable", "[core][config]") {
   CHECK(error_of([] {
           load_settings({}, {{"PORT", "70000"}});
         }) == "PORT: expected a port number (0-65535), got '70000'");
+  // Only digits (and a sign for negative numbers): a stray blank or '+' is an error.
+  CHECK(error_of([] {
+          load_settings({}, {{"RATE_LIMIT_REQUESTS", " 5"}});
+        }) == "RATE_LIMIT_REQUESTS: expected a positive integer, got ' 5'");
+  CHECK(error_of([] {
+          load_settings({}, {{"MCPD_IO_THREADS", "+2"}});
+        }).rfind("MCPD_IO_THREADS:", 0) == 0);
+  CHECK(error_of([] {
+          load_settings({}, {{"PORT", "80 "}});
+        }) == "PORT: expected a port number (0-65535), got '80 '");
+  CHECK(error_of([] {
+          load_settings({}, {{"RATE_LIMIT_BURST", "99999999999999999999"}});
+        }) == "RATE_LIMIT_BURST: expected a positive integer, got '99999999999999999999'");
   CHECK(error_of([] { load_settings({}, {{"LOG_LEVEL", "chatty"}}); }).rfind("LOG_LEVEL:", 0) == 0);
   CHECK(error_of([] {
           load_settings({}, {{"LOG_FORMAT", "xml"}});
@@ -505,7 +518,7 @@ TEST_CASE("the token pepper: MCPD_TOKEN_PEPPER, else MCPD_TOKEN_PEPPER_FILE", "[
   CHECK(load_settings({}, {{"MCPD_TOKEN_PEPPER", "key"}}, admin).token_pepper == "key");
 }
 
-TEST_CASE("the state key: MCPD_STATE_KEY, else its file; at least 32 bytes", "[core][config]") {
+TEST_CASE("the state key: MCPD_STATE_KEY, else its file, at least 32 bytes", "[core][config]") {
   using mcpd::core::load_settings;
   const std::string key(32, 'k');
   const TempConfig config(R"({"server": {"state_key_file": "state.key"}})");
