@@ -64,7 +64,7 @@ TEST_CASE("ids may be strings or integers and are echoed", "[core][dispatcher]")
   CHECK(f.reply(make_request(0, "ping", json::object()))["result"] == json::object());
 }
 
-TEST_CASE("unknown methods get -32601; notifications never get replies", "[core][dispatcher]") {
+TEST_CASE("unknown methods get -32601, notifications never get replies", "[core][dispatcher]") {
   Fixture f;
   f.initialize();
   const json error = f.error(5, "tools/explode");

@@ -399,7 +399,7 @@ TEST_CASE("the environment is an allow-list", "[core][exec]") {
   }));
 }
 
-TEST_CASE("placeholders stay inside their argv element; no shell", "[core][exec]") {
+TEST_CASE("placeholders stay inside their argv element, no shell", "[core][exec]") {
   Harness h;
   ExecHandlerSpec spec;
   spec.command = {

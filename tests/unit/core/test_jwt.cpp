@@ -235,7 +235,7 @@ TEST_CASE("key confusion: HS256 signed with the RSA public key is refused",
   CHECK(failure_of(verifier, relabelled) == Refusal::jwt_signature);
 }
 
-TEST_CASE("crit and unknown typ are refused; JWT and at+jwt accepted", "[core][jwt]") {
+TEST_CASE("crit and unknown typ are refused, JWT and at+jwt accepted", "[core][jwt]") {
   const auto verifier = hs256();
   auto with_header = [](json header) { return test::hs256_jwt(claims(), test::k_secret, header); };
   CHECK(failure_of(verifier, with_header({{"alg", "HS256"}, {"crit", {"exp"}}})) ==
@@ -346,7 +346,7 @@ TEST_CASE("aud, a string or an array, must contain the configured audience", "[c
   CHECK(failure_of(verifier, test::hs256_jwt(claims())) == Refusal::jwt_audience);  // absent
 }
 
-TEST_CASE("sub is required; jti must be a string", "[core][jwt]") {
+TEST_CASE("sub is required, jti must be a string", "[core][jwt]") {
   const auto verifier = hs256();
   auto without_sub = claims();
   without_sub.erase("sub");

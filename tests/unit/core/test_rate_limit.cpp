@@ -108,7 +108,7 @@ TEST_CASE("refused requests do not use tokens", "[core][rate_limit]") {
   CHECK(limiter.check("c", t0 + 10s).allowed);
 }
 
-TEST_CASE("peek tells without taking; the failed-auth pattern", "[core][rate_limit]") {
+TEST_CASE("peek tells without taking, the failed-auth pattern", "[core][rate_limit]") {
   RateLimiter failures(RateLimiter::auth_failure_defaults());
   const std::string ip = "203.0.113.7";
   CHECK(failures.peek(ip, t0).allowed);
@@ -181,7 +181,7 @@ TEST_CASE("memory is bounded by max_keys, evicting the least recently used", "[c
   CHECK(many.size() >= 900);
 }
 
-TEST_CASE("the burst is the capacity; requests/window stays the refill rate",
+TEST_CASE("the burst is the capacity, requests/window stays the refill rate",
           "[core][rate_limit]") {
   RateLimiter small(with_burst(6, 60, 3));  // 0.1 tokens per second, at most 3
   CHECK(allowed_count(small, "c", 10, t0) == 3);

@@ -292,7 +292,7 @@ TEST_CASE("gate: a token found valid lately is still looked up while its address
   CHECK(h.store->lookups() == lookups);
 }
 
-TEST_CASE("gate: JWTs beside opaque tokens; challenges point at the resource metadata",
+TEST_CASE("gate: JWTs beside opaque tokens, challenges point at the resource metadata",
           "[transports][http][auth][jwt]") {
   Harness h({.jwt = true});
   const auto exp =

@@ -449,7 +449,7 @@ TEST_CASE("headers that contradict the body are a HeaderMismatch", "[transports]
   CHECK(refusal->code == -32020);
 }
 
-TEST_CASE("a batch holding a 2026 request is modern; the dispatcher decides on batches",
+TEST_CASE("a batch holding a 2026 request is modern, the dispatcher decides on batches",
           "[transports][http][modern]") {
   const json modern = json::array(
       {json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}, modern_request("tools/list")});

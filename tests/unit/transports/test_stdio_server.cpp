@@ -324,7 +324,7 @@ TEST_CASE("a last line without a newline is served at EOF", "[transports][stdio]
   CHECK(h.exit_code() == 0);
 }
 
-TEST_CASE("ping is answered while a slow tool runs; cancel ends it", "[transports][stdio]") {
+TEST_CASE("ping is answered while a slow tool runs, cancel ends it", "[transports][stdio]") {
   TempDir dir;
   const fs::path pid_file = dir.path() / "slow.pid";
   Harness h;
