@@ -113,11 +113,50 @@ void initialize(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, C
   exchange->respond(std::move(response));
 }
 
+// True when `body` opens a subscriptions/listen: its answer waits for the listen to end.
+bool opens_listen(const json& body) {
+  if (!body.is_object()) return false;
+  const auto method = body.find("method");
+  return method != body.end() && method->is_string() &&
+         method->get_ref<const std::string&>() == "subscriptions/listen";
+}
+
+// A stateless POST whose requests are all quick (Dispatcher::blocks: no exec, upstream or
+// resources/read) is answered here, on the I/O thread, before this returns: it needs no
+// HttpSession, no stream and no place in the registry's list of calls to cancel at shutdown,
+// so none is made (and no lock shared by the I/O threads is taken). Quick requests send
+// nothing to the client while they run (only exec and upstream calls report progress or log
+// lines, and listens are served by post_stateless); should one ever try, the message is
+// dropped with a warning rather than sent on a stream nobody opened.
+void answer_at_once(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, Caller caller,
+                    const json& body, const BodyKind& kind, const std::string& protocol_version,
+                    const std::string& correlation_id, bool modern) {
+  core::Session session(
+      [](const json& message, const json&) {
+        spdlog::warn("stateless request: a message to the client was dropped: {}",
+                     message.value("method", std::string("(a response)")));
+      },
+      std::move(caller.identity));
+  if (!kind.initialize && !modern) session.assume_initialized(protocol_version);
+  core::log::CorrelationScope scope(correlation_id);
+  auto reply = dispatch_message(ctx, body, session, correlation_id);
+  if (!reply) {
+    Response accepted;
+    accepted.status = 202;
+    return exchange->respond(std::move(accepted));
+  }
+  exchange->respond(json_response(reply_status(body, *reply, modern), *reply));
+}
+
 // A session for one POST. A 2025 request acts as if the handshake had happened; a 2026 one
 // needs none (its _meta says everything).
 void post_stateless(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange, Caller caller,
                     json body, const BodyKind& kind, const std::string& protocol_version,
                     const std::string& correlation_id, bool modern = false) {
+  if (kind.requests + kind.invalid > 0 && !exchange->closed() && !opens_listen(body) &&
+      !ctx.dispatcher.blocks(body))
+    return answer_at_once(ctx, exchange, std::move(caller), body, kind, protocol_version,
+                          correlation_id, modern);
   auto session = HttpSession::create(HttpSession::Kind::stateless, {}, {},
                                      std::move(caller.identity), ctx.sessions.options());
   if (!kind.initialize && !modern) session->core().assume_initialized(protocol_version);

@@ -455,6 +455,48 @@ TEST_CASE("batches: stateless requests follow their MCP-Protocol-Version",
   CHECK(body_json(current)["error"]["code"] == -32600);
 }
 
+TEST_CASE("stateless: quick requests are answered at once, calls that stream get a stream",
+          "[transports][http][streamable]") {
+  // Quick requests (a static tool, ping, a batch) are answered where they arrive without a
+  // session object; a call that may block still gets a stream, and its progress on it.
+  TestServer server({.stateless = true});
+  auto client = server.client();
+  const auto quick = client.exchange(bhttp::verb::post, "/mcp", post_headers(),
+                                     call(1, "greet", {{"name", "Ada"}}).dump());
+  REQUIRE(quick.result_int() == 200);
+  CHECK(content_type(quick) == "application/json");
+  CHECK(quick["Mcp-Session-Id"].empty());
+  CHECK(body_json(quick)["result"]["content"][0]["text"] == "Hello Ada x3 [] {other}");
+
+  const auto refused = client.exchange(bhttp::verb::post, "/mcp", post_headers(),
+                                       call(2, "greet", {{"name", 5}}).dump());
+  REQUIRE(refused.result_int() == 200);
+  const json refusal = body_json(refused);
+  CHECK(refusal["id"] == 2);
+  CHECK((refusal.contains("error") || refusal["result"].value("isError", false)));
+
+  const json batch = json::array({rpc(3, "ping"), 7, rpc(4, "tools/list")});
+  const auto batched =
+      client.exchange(bhttp::verb::post, "/mcp", post_headers({}, "2025-03-26"), batch.dump());
+  REQUIRE(batched.result_int() == 200);
+  const json answers = body_json(batched);
+  REQUIRE(answers.size() == 3);
+  CHECK(answers[0]["id"] == 3);
+  CHECK(answers[1]["error"]["code"] == -32600);
+  CHECK(answers[2]["result"]["tools"].is_array());
+
+  client.send(Client::request(bhttp::verb::post, "/mcp", post_headers(),
+                              call("c1", "chatty", json::object(), "tok").dump()));
+  const auto& head = client.read_head();
+  REQUIRE(head.result_int() == 200);
+  CHECK(head[bhttp::field::content_type] == "text/event-stream");
+  REQUIRE(client.read_body_to_end());
+  const auto messages = sse_messages(client.body());
+  REQUIRE(messages.size() >= 2);
+  CHECK(messages.front()["method"] == "notifications/progress");
+  CHECK(messages.back()["result"]["content"][0]["text"] == "done");
+}
+
 TEST_CASE("legacy SSE: the endpoint event, 202 for posts, answers on the stream",
           "[transports][http][legacy]") {
   TestServer server;
