@@ -132,9 +132,10 @@ void answer_at_once(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
                     const json& body, const BodyKind& kind, const std::string& protocol_version,
                     const std::string& correlation_id, bool modern) {
   core::Session session(
-      [](const json& message, const json&) {
-        spdlog::warn("stateless request: a message to the client was dropped: {}",
-                     message.value("method", std::string("(a response)")));
+      [](const json&, const json& related_id) {
+        spdlog::warn("request {}: a message to the client was dropped (a quick stateless "
+                     "request has no stream)",
+                     related_id.dump(-1, ' ', false, json::error_handler_t::replace));
       },
       std::move(caller.identity));
   if (!kind.initialize && !modern) session.assume_initialized(protocol_version);
