@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <array>
 #include <unordered_map>
 #include <variant>
@@ -295,54 +296,77 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
 
 namespace {
 
-// nlohmann's DOM builder with a nesting limit: a container that would open deeper than
-// `max_depth` stops the parse before its tree is built. (The callback parser can do the same,
-// but it copies every key into a json value for the callback: a dozen allocations a message.)
+// The DOM builder for Dispatcher::parse: nlohmann's json_sax_dom_parser, with a nesting limit
+// (a container that would open deeper than `max_depth` stops the parse before its tree is
+// built) and the stack of open containers kept inline, so a message nested a few levels deep
+// costs no allocations beyond its own values (the stock builder grows a std::vector: three
+// allocations for the three objects of a tools/call). The callback parser could limit the
+// depth too, but it copies every key into a json value for the callback.
 class DepthLimitedDom {
  public:
-  DepthLimitedDom(json& root, int max_depth) : m_dom(root), m_max_depth(max_depth) {}
+  DepthLimitedDom(json& root, int max_depth) : m_root(root), m_max_depth(max_depth) {}
 
   bool too_deep() const { return m_too_deep; }
 
-  bool null() { return m_dom.null(); }
-  bool boolean(bool value) { return m_dom.boolean(value); }
-  bool number_integer(json::number_integer_t value) { return m_dom.number_integer(value); }
-  bool number_unsigned(json::number_unsigned_t value) { return m_dom.number_unsigned(value); }
-  bool number_float(json::number_float_t value, const json::string_t& text) {
-    return m_dom.number_float(value, text);
+  bool null() { return put(nullptr); }
+  bool boolean(bool value) { return put(value); }
+  bool number_integer(json::number_integer_t value) { return put(value); }
+  bool number_unsigned(json::number_unsigned_t value) { return put(value); }
+  bool number_float(json::number_float_t value, const json::string_t&) { return put(value); }
+  bool string(json::string_t& value) { return put(value); }
+  bool binary(json::binary_t& value) { return put(json::binary(std::move(value))); }
+  bool start_object(std::size_t) { return open(json::value_t::object); }
+  bool key(json::string_t& value) {
+    m_member = &(*m_open.back()->get_ptr<json::object_t*>())[value];
+    return true;
   }
-  bool string(json::string_t& value) { return m_dom.string(value); }
-  bool binary(json::binary_t& value) { return m_dom.binary(value); }
-  bool start_object(std::size_t size) { return open() && m_dom.start_object(size); }
-  bool key(json::string_t& value) { return m_dom.key(value); }
-  bool end_object() {
-    --m_depth;
-    return m_dom.end_object();
-  }
-  bool start_array(std::size_t size) { return open() && m_dom.start_array(size); }
-  bool end_array() {
-    --m_depth;
-    return m_dom.end_array();
-  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) { return open(json::value_t::array); }
+  bool end_array() { return close(); }
   template <class Exception>
-  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
-    return m_dom.parse_error(position, token, error);
+  bool parse_error(std::size_t, const std::string&, const Exception& error) {
+    throw error;  // Dispatcher::parse reports it (and logs nlohmann's description)
   }
 
  private:
+  // Stores a value where the parse is: the root, the next element of the open array, or the
+  // member whose key was just read.
+  template <class Value>
+  json* place(Value&& value) {
+    if (m_open.empty()) {
+      m_root = json(std::forward<Value>(value));
+      return &m_root;
+    }
+    if (auto* array = m_open.back()->get_ptr<json::array_t*>()) {
+      array->emplace_back(std::forward<Value>(value));
+      return &array->back();
+    }
+    *m_member = json(std::forward<Value>(value));
+    return m_member;
+  }
+  template <class Value>
+  bool put(Value&& value) {
+    place(std::forward<Value>(value));
+    return true;
+  }
   // The containers around this one must be fewer than the limit.
-  bool open() {
-    if (m_depth >= m_max_depth) {
+  bool open(json::value_t type) {
+    if (static_cast<int>(m_open.size()) >= m_max_depth) {
       m_too_deep = true;
       return false;
     }
-    ++m_depth;
+    m_open.push_back(place(type));
+    return true;
+  }
+  bool close() {
+    m_open.pop_back();
     return true;
   }
 
-  nlohmann::detail::json_sax_dom_parser<json> m_dom;
+  json& m_root;
   const int m_max_depth;
-  int m_depth = 0;
+  boost::container::small_vector<json*, 16> m_open;  // the containers being filled
+  json* m_member = nullptr;
   bool m_too_deep = false;
 };
 
