@@ -129,7 +129,7 @@ std::string Session::protocol_version() const {
 
 json Session::client_capabilities() const {
   std::lock_guard lock(m_mutex);
-  return m_client_capabilities.is_null() ? json::object() : m_client_capabilities;
+  return m_client_capabilities;
 }
 
 json Session::client_info() const {

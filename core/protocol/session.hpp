@@ -53,6 +53,8 @@ class Session {
   // For transports that skip the handshake (stateless HTTP): treat as initialized.
   void assume_initialized(std::string protocol_version);
   std::string protocol_version() const;
+  // What the client declared at initialize (an object); null before, or when the transport
+  // skipped the handshake: nothing declared.
   json client_capabilities() const;
   json client_info() const;
 

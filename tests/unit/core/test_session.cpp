@@ -89,6 +89,7 @@ TEST_CASE("Session lifecycle, identity and capabilities", "[core][session]") {
   stateless.assume_initialized("2025-11-25");
   CHECK(stateless.initialized());
   CHECK(stateless.protocol_version() == "2025-11-25");
+  CHECK(stateless.client_capabilities().is_null());  // nothing declared
 
   Identity identity;
   identity.user = "ada@example.com";
