@@ -191,7 +191,7 @@ void body(const Request& request) {
   check(kind.batch == message.is_array(), "classify tells batches apart");
   check(kind.requests + kind.notifications + kind.responses + kind.invalid == elements,
         "classify counts every element once");
-  check(kind.request_ids.size() == kind.requests, "one id per request");
+  check(request_ids(message).size() == kind.requests, "one id per request");
 
   const EraDecision era = decide_era(message, lookup);
   check_refusal(era.refusal);

@@ -31,12 +31,12 @@ std::optional<json> dispatch_message(ServerContext& ctx, const json& body, core:
   } catch (const std::exception& e) {
     spdlog::error("dispatcher failed: {}", e.what());
     const core::RpcError error{core::rpc_code::k_internal_error, "internal error", nullptr};
-    const BodyKind kind = classify(body);
-    if (!kind.batch) {
-      if (kind.requests > 0) reply = core::make_error(kind.request_ids[0], error);
-    } else if (!kind.request_ids.empty()) {
+    const RequestIds ids = request_ids(body);
+    if (!body.is_array()) {
+      if (!ids.empty()) reply = core::make_error(ids[0], error);
+    } else if (!ids.empty()) {
       reply = json::array();
-      for (const auto& id : kind.request_ids) reply->push_back(core::make_error(id, error));
+      for (const auto& id : ids) reply->push_back(core::make_error(id, error));
     }
   }
   if (reply && ctx.metrics && has_error(*reply)) ctx.metrics->error();

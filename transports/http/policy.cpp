@@ -508,10 +508,12 @@ bool plausible_session_id(std::string_view id) {
 
 // --- JSON-RPC bodies ---
 
-BodyKind classify(const json& body) {
+namespace {
+
+BodyKind classify_into(const json& body, RequestIds* ids) {
   BodyKind kind;
   kind.batch = body.is_array();
-  auto visit = [&kind](const json& message) {
+  auto visit = [&kind, ids](const json& message) {
     if (!message.is_object()) {
       ++kind.invalid;
       return;
@@ -530,7 +532,7 @@ BodyKind classify(const json& body) {
       return;
     }
     ++kind.requests;
-    kind.request_ids.push_back(*id);
+    if (ids) ids->push_back(*id);
     if (method->is_string()) {
       const auto& name = method->get_ref<const std::string&>();
       if (name == "initialize") kind.initialize = true;
@@ -543,6 +545,18 @@ BodyKind classify(const json& body) {
     visit(body);
   }
   return kind;
+}
+
+}  // namespace
+
+BodyKind classify(const json& body) {
+  return classify_into(body, nullptr);
+}
+
+RequestIds request_ids(const json& body) {
+  RequestIds ids;
+  classify_into(body, &ids);
+  return ids;
 }
 
 }  // namespace mcpd::transports::http

@@ -162,8 +162,11 @@ struct BodyKind {
   bool initialize = false;        // an "initialize" request is among them
   std::uint32_t work = 0;         // what the requests cost against the rate limit
                                   // (core::request_cost: tool calls, reads, prompt gets, ...)
-  RequestIds request_ids;
 };
 BodyKind classify(const json& body);
+// The ids of the body's requests (as classify counts them), in order: for the streams that
+// answer them, and for an error reply when the dispatcher fails. Not part of BodyKind, so a
+// request answered at once copies no id.
+RequestIds request_ids(const json& body);
 
 }  // namespace mcpd::transports::http

@@ -83,7 +83,7 @@ void HttpSession::route(const json& message, const json& related_id) {
 }
 
 std::shared_ptr<EventStream> HttpSession::open_request_stream(
-    const BodyKind& body, const std::shared_ptr<Exchange>& exchange,
+    RequestIds ids, const std::shared_ptr<Exchange>& exchange,
     const std::string& protocol_version) {
   StreamOptions options;
   options.session_id = m_kind == Kind::stateless ? std::string() : m_id;
@@ -97,7 +97,7 @@ std::shared_ptr<EventStream> HttpSession::open_request_stream(
     const std::uint64_t number = m_next_stream++;
     stream = std::make_shared<EventStream>(EventStream::Kind::request, number, options, this);
     stream->attach_initial(exchange);
-    m_streams.push_back({stream, body.request_ids});
+    m_streams.push_back({stream, std::move(ids)});
     m_last_activity = Clock::now();
   }
   watch(stream, exchange);

@@ -64,8 +64,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Kind kind() const { return m_kind; }
 
   // --- Streamable HTTP ---
-  // A stream for the requests of one POST body, answered on `exchange`.
-  std::shared_ptr<EventStream> open_request_stream(const BodyKind& body,
+  // A stream for the requests of one POST body (their ids: request_ids), answered on
+  // `exchange`.
+  std::shared_ptr<EventStream> open_request_stream(RequestIds ids,
                                                    const std::shared_ptr<Exchange>& exchange,
                                                    const std::string& protocol_version);
   // Forgets a request stream once it has completed (its answer went out).

@@ -272,8 +272,9 @@ TEST_CASE("bodies are classified", "[transports][http]") {
       R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":"p1"}}})"));
   CHECK_FALSE(kind.batch);
   CHECK(kind.requests == 1);
-  CHECK(std::vector<json>(kind.request_ids.begin(), kind.request_ids.end()) ==
-        std::vector<json>{7});
+  const auto ids = request_ids(json::parse(
+      R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":"p1"}}})"));
+  CHECK(std::vector<json>(ids.begin(), ids.end()) == std::vector<json>{7});
   CHECK_FALSE(kind.initialize);
 
   kind = classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}})"));
@@ -293,6 +294,11 @@ TEST_CASE("bodies are classified", "[transports][http]") {
   CHECK(kind.requests == 1);
   CHECK(kind.notifications == 1);
   CHECK(kind.invalid == 2);
+  const auto batch_ids = request_ids(json::parse(R"([{"jsonrpc":"2.0","id":"b","method":"ping"},
+      {"jsonrpc":"2.0","method":"n"}, {"jsonrpc":"2.0","id":"b","result":{}},
+      {"jsonrpc":"2.0","id":null,"method":"tools/list"}])"));
+  CHECK(std::vector<json>(batch_ids.begin(), batch_ids.end()) == std::vector<json>{"b", nullptr});
+  CHECK(request_ids(json::parse(R"({"jsonrpc":"2.0","method":"n"})")).empty());
 
   kind = classify(json("text"));
   CHECK(kind.invalid == 1);
