@@ -8,6 +8,7 @@
 #include "core/observability/log.hpp"
 #include "core/protocol/protocol_version.hpp"
 #include "core/protocol/rpc.hpp"
+#include "core/util/json_release.hpp"
 #include "transports/http/modern_policy.hpp"
 #include "transports/http/server_context.hpp"
 
@@ -45,7 +46,7 @@ void answer(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
   core::log::CorrelationScope scope(correlation_id);
   auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
   if (!reply && kind.requests == 1 &&
-      ctx.dispatcher.subscriptions().live(&session->core(), kind.request_ids[0])) {
+      ctx.dispatcher.subscriptions().live(&session->core(), request_ids(body)[0])) {
     session->keep_open(stream);  // a subscriptions/listen: answered when it ends
     return;
   }
@@ -75,7 +76,7 @@ void dispatch(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
   const bool blocking = ctx.dispatcher.blocks(body);
   auto slot = blocking ? ctx.workers.reserve() : BoundedPool::Slot();
   if (blocking && !slot) return exchange->respond(overloaded());
-  auto stream = session->open_request_stream(kind, exchange, protocol_version);
+  auto stream = session->open_request_stream(request_ids(body), exchange, protocol_version);
   if (!blocking) return answer(ctx, session, stream, body, kind, correlation_id, modern);
   ctx.run_blocking(std::move(slot), [&ctx, session, stream, body = std::move(body), kind,
                                      correlation_id, modern] {
@@ -147,6 +148,7 @@ void answer_at_once(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
     return exchange->respond(std::move(accepted));
   }
   exchange->respond(json_response(reply_status(body, *reply, modern), *reply));
+  core::release(*reply);
 }
 
 // A session for one POST. A 2025 request acts as if the handshake had happened; a 2026 one
@@ -155,9 +157,11 @@ void post_stateless(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
                     json body, const BodyKind& kind, const std::string& protocol_version,
                     const std::string& correlation_id, bool modern = false) {
   if (kind.requests + kind.invalid > 0 && !exchange->closed() && !opens_listen(body) &&
-      !ctx.dispatcher.blocks(body))
-    return answer_at_once(ctx, exchange, std::move(caller), body, kind, protocol_version,
-                          correlation_id, modern);
+      !ctx.dispatcher.blocks(body)) {
+    answer_at_once(ctx, exchange, std::move(caller), body, kind, protocol_version,
+                   correlation_id, modern);
+    return core::release(body);
+  }
   auto session = HttpSession::create(HttpSession::Kind::stateless, {}, {},
                                      std::move(caller.identity), ctx.sessions.options());
   if (!kind.initialize && !modern) session->core().assume_initialized(protocol_version);
