@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/container/small_vector.hpp>
 #include <array>
 #include <unordered_map>
 #include <variant>
@@ -14,6 +13,7 @@
 #include "core/observability/log.hpp"
 #include "core/protocol/dispatcher_internal.hpp"
 #include "core/protocol/request_meta.hpp"
+#include "core/util/json_reader.hpp"
 
 namespace mcpd::core {
 
@@ -294,98 +294,18 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
   return replies;
 }
 
-namespace {
-
-// The DOM builder for Dispatcher::parse: nlohmann's json_sax_dom_parser, with a nesting limit
-// (a container that would open deeper than `max_depth` stops the parse before its tree is
-// built) and the stack of open containers kept inline, so a message nested a few levels deep
-// costs no allocations beyond its own values (the stock builder grows a std::vector: three
-// allocations for the three objects of a tools/call). The callback parser could limit the
-// depth too, but it copies every key into a json value for the callback.
-class DepthLimitedDom {
- public:
-  DepthLimitedDom(json& root, int max_depth) : m_root(root), m_max_depth(max_depth) {}
-
-  bool too_deep() const { return m_too_deep; }
-
-  bool null() { return put(nullptr); }
-  bool boolean(bool value) { return put(value); }
-  bool number_integer(json::number_integer_t value) { return put(value); }
-  bool number_unsigned(json::number_unsigned_t value) { return put(value); }
-  bool number_float(json::number_float_t value, const json::string_t&) { return put(value); }
-  bool string(json::string_t& value) { return put(value); }
-  bool binary(json::binary_t& value) { return put(json::binary(std::move(value))); }
-  bool start_object(std::size_t) { return open(json::value_t::object); }
-  bool key(json::string_t& value) {
-    m_member = &(*m_open.back()->get_ptr<json::object_t*>())[value];
-    return true;
-  }
-  bool end_object() { return close(); }
-  bool start_array(std::size_t) { return open(json::value_t::array); }
-  bool end_array() { return close(); }
-  template <class Exception>
-  bool parse_error(std::size_t, const std::string&, const Exception& error) {
-    throw error;  // Dispatcher::parse reports it (and logs nlohmann's description)
-  }
-
- private:
-  // Stores a value where the parse is: the root, the next element of the open array, or the
-  // member whose key was just read.
-  template <class Value>
-  json* place(Value&& value) {
-    if (m_open.empty()) {
-      m_root = json(std::forward<Value>(value));
-      return &m_root;
-    }
-    if (auto* array = m_open.back()->get_ptr<json::array_t*>()) {
-      array->emplace_back(std::forward<Value>(value));
-      return &array->back();
-    }
-    *m_member = json(std::forward<Value>(value));
-    return m_member;
-  }
-  template <class Value>
-  bool put(Value&& value) {
-    place(std::forward<Value>(value));
-    return true;
-  }
-  // The containers around this one must be fewer than the limit.
-  bool open(json::value_t type) {
-    if (static_cast<int>(m_open.size()) >= m_max_depth) {
-      m_too_deep = true;
-      return false;
-    }
-    m_open.push_back(place(type));
-    return true;
-  }
-  bool close() {
-    m_open.pop_back();
-    return true;
-  }
-
-  json& m_root;
-  const int m_max_depth;
-  boost::container::small_vector<json*, 16> m_open;  // the containers being filled
-  json* m_member = nullptr;
-  bool m_too_deep = false;
-};
-
-}  // namespace
-
 Dispatcher::Parsed Dispatcher::parse(std::string_view text) const {
-  try {
-    json message;
-    DepthLimitedDom dom(message, m_options.max_json_depth);
-    if (json::sax_parse(text.begin(), text.end(), &dom)) return {std::move(message), nullptr};
-    if (dom.too_deep())
+  json message;
+  switch (read_json(text, message, m_options.max_json_depth)) {
+    case JsonRead::ok:
+      return {std::move(message), nullptr};
+    case JsonRead::too_deep:
       return {std::nullopt,
               make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"))};
-    return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
-  } catch (const json::exception& e) {
-    // parse_error, and out_of_range for a number no double holds (1e400)
-    spdlog::debug("unparsable message: {}", e.what());
-    return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
+    case JsonRead::malformed:
+      break;
   }
+  return {std::nullopt, make_error(nullptr, RpcError{rpc_code::k_parse_error, "parse error"})};
 }
 
 std::optional<json> Dispatcher::handle_text(std::string_view text, Session& session,
