@@ -272,12 +272,19 @@ Dispatcher::Dispatcher(std::shared_ptr<const Catalog> catalog,
 
 std::optional<json> Dispatcher::handle(const json& message, Session& session,
                                        const std::string& correlation_id) {
+  auto answer = reply(message, session, correlation_id);
+  if (!answer) return std::nullopt;
+  return std::move(*answer).to_json();
+}
+
+std::optional<Reply> Dispatcher::reply(const json& message, Session& session,
+                                       const std::string& correlation_id) {
   if (correlation_id.empty()) {
     // Transports bind their own id; without one, every log line of this message and its
     // handler still share a fresh one.
     const std::string generated = log::new_correlation_id();
     const log::CorrelationScope scope(generated);
-    return handle(message, session, generated);
+    return reply(message, session, generated);
   }
   if (nested_deeper_than(message, m_options.max_json_depth))
     return make_error(nullptr, invalid_request("invalid request: JSON nested too deeply"));
@@ -288,8 +295,8 @@ std::optional<json> Dispatcher::handle(const json& message, Session& session,
     return make_error(nullptr, invalid_request(std::move(*refusal)));
   json replies = json::array();
   for (const auto& element : message)
-    if (auto reply = handle_one(element, session, correlation_id, true))
-      replies.push_back(std::move(*reply));
+    if (auto answer = handle_one(element, session, correlation_id, true))
+      replies.push_back(std::move(*answer).to_json());
   if (replies.empty()) return std::nullopt;  // only notifications and responses
   return replies;
 }
@@ -315,8 +322,8 @@ std::optional<json> Dispatcher::handle_text(std::string_view text, Session& sess
   return handle(*parsed.message, session, correlation_id);
 }
 
-std::optional<json> Dispatcher::handle_one(const json& message, Session& session,
-                                           const std::string& correlation_id, bool in_batch) {
+std::optional<Reply> Dispatcher::handle_one(const json& message, Session& session,
+                                            const std::string& correlation_id, bool in_batch) {
   const Envelope envelope = read_envelope(message);
   switch (envelope.kind) {
     case Envelope::Kind::invalid:
@@ -380,7 +387,7 @@ std::optional<json> Dispatcher::handle_one(const json& message, Session& session
     auto result = entry->second(request);
     if (!result) return std::nullopt;
     if (meta) finish_modern_result(*result, method, request);
-    return make_result(*envelope.id, std::move(*result));
+    return Reply(*envelope.id, std::move(*result));
   } catch (const RpcError& e) {
     return make_error(*envelope.id, e);
   } catch (const std::exception& e) {

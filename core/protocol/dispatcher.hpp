@@ -18,6 +18,7 @@
 #include "core/handlers/runner.hpp"
 #include "core/protocol/protocol_version.hpp"
 #include "core/protocol/request_state.hpp"
+#include "core/protocol/rpc.hpp"
 #include "core/protocol/session.hpp"
 #include "core/protocol/subscriptions.hpp"
 
@@ -62,6 +63,10 @@ class Dispatcher {
   // transport's (e.g. X-Correlation-ID); when empty, each call gets a fresh random one.
   std::optional<json> handle(const json& message, Session& session,
                              const std::string& correlation_id = {});
+  // handle(), with the reply as the dispatcher built it: a successful response is not made
+  // into a tree (Reply::write serializes it). What transports use.
+  std::optional<Reply> reply(const json& message, Session& session,
+                             const std::string& correlation_id = {});
   // The one parse of a message's text, for every transport: anything nested deeper than
   // max_json_depth is refused before its tree is built. Either the message, or the reply that
   // refuses it (id null: -32700 for malformed JSON, -32600 when nested too deeply).
@@ -93,8 +98,8 @@ class Dispatcher {
   json server_info() const;
 
  private:
-  std::optional<json> handle_one(const json& message, Session& session,
-                                 const std::string& correlation_id, bool in_batch);
+  std::optional<Reply> handle_one(const json& message, Session& session,
+                                  const std::string& correlation_id, bool in_batch);
   std::shared_ptr<const Catalog> m_catalog;
   std::shared_ptr<HandlerRunner> m_runner;
   DispatcherOptions m_options;

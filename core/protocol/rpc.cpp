@@ -15,11 +15,24 @@ json envelope() {
 
 }  // namespace
 
-json make_result(const json& id, json result) {
+json make_result(json id, json result) {
   json message = envelope();
-  message.emplace("id", id);
+  message.emplace("id", std::move(id));
   message.emplace("result", std::move(result));
   return message;
+}
+
+bool Reply::has_error() const {
+  if (m_parts) return false;
+  if (m_tree.is_object()) return m_tree.contains("error");
+  if (m_tree.is_array())
+    for (const auto& element : m_tree)
+      if (element.is_object() && element.contains("error")) return true;
+  return false;
+}
+
+json Reply::to_json() && {
+  return m_parts ? make_result(std::move(m_id), std::move(m_result)) : std::move(m_tree);
 }
 
 json make_error(const json& id, const RpcError& error) {

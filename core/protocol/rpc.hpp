@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/util/json_release.hpp"
+
 namespace mcpd::core {
 
 using json = nlohmann::json;
@@ -30,7 +32,47 @@ struct RpcError {
 };
 
 // {"jsonrpc":"2.0","id":id,"result":result}
-json make_result(const json& id, json result);
+json make_result(json id, json result);
+
+// What the dispatcher answers a message with. A successful response is kept as its two parts,
+// id and result, and written around them: its envelope is never built as a tree (an object,
+// three members and the "2.0" string, per call). Errors and a batch's array are trees.
+class Reply {
+ public:
+  Reply(json tree) : m_tree(std::move(tree)) {}  // NOLINT: an error reply converts implicitly
+  Reply(const json& id, json result) : m_id(id), m_result(std::move(result)), m_parts(true) {}
+
+  // The reply as one tree when it was built as one (an error, a batch); null for a result
+  // kept as parts, which is never an error.
+  const json* tree() const { return m_parts ? nullptr : &m_tree; }
+  // An error response, or a batch that holds one.
+  bool has_error() const;
+  // The whole reply as a tree (make_result of the parts).
+  json to_json() &&;
+  // Tears its trees down (core::release) once the reply is written.
+  void release() noexcept {
+    core::release(m_tree);
+    core::release(m_id);
+    core::release(m_result);
+  }
+  // Appends the reply's JSON text to `out`, exactly as serializing to_json() would: `dump`
+  // appends one value's text (the caller's serializer and settings).
+  template <class Dump>
+  void write(std::string& out, Dump&& dump) const {
+    if (!m_parts) return dump(out, m_tree);
+    out += "{\"id\":";  // the members in nlohmann's order: id, jsonrpc, result
+    dump(out, m_id);
+    out += ",\"jsonrpc\":\"2.0\",\"result\":";
+    dump(out, m_result);
+    out += '}';
+  }
+
+ private:
+  json m_tree;
+  json m_id;
+  json m_result;
+  bool m_parts = false;
+};
 // {"jsonrpc":"2.0","id":id,"error":{"code","message"[,"data"]}}
 json make_error(const json& id, const RpcError& error);
 // {"jsonrpc":"2.0","method":method[,"params":params]}

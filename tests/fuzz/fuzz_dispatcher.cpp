@@ -11,8 +11,9 @@
 // Invariants: a parse either gives a message or a refusal with id null; every reply to a
 // request is a JSON-RPC 2.0 response with that request's id and exactly one of result and
 // error (a batch gets an array of such responses), and a well-formed request never ends in
-// -32603 (an exception nobody expected); notifications get no reply; every message sent
-// through the session is JSON-RPC 2.0.
+// -32603 (an exception nobody expected); a reply written as transports write it
+// (Reply::write) is its tree's serialization, and Reply::has_error agrees with the tree;
+// notifications get no reply; every message sent through the session is JSON-RPC 2.0.
 
 #include <unistd.h>
 
@@ -297,7 +298,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     seal_placeholder(message);
     (void)Dispatcher::may_block(message);
     (void)w.dispatcher->blocks(message);
-    const std::optional<json> reply = w.dispatcher->handle(message, session, "fuzz");
+    std::optional<Reply> answer = w.dispatcher->reply(message, session, "fuzz");
+    std::optional<json> reply;
+    if (answer) {
+      // The reply as transports write it is the tree's serialization.
+      std::string written;
+      answer->write(written, [](std::string& out, const json& value) {
+        out += value.dump(-1, ' ', false, json::error_handler_t::replace);
+      });
+      const bool has_error = answer->has_error();
+      reply = std::move(*answer).to_json();
+      check(written == reply->dump(-1, ' ', false, json::error_handler_t::replace),
+            "a reply is written as its tree serializes");
+      bool error_in_tree = reply->is_object() && reply->contains("error");
+      if (reply->is_array())
+        for (const auto& element : *reply) error_in_tree = error_in_tree || element.contains("error");
+      check(has_error == error_in_tree, "Reply::has_error tells whether the tree holds an error");
+    }
     check_reply(message, reply);
   }
   w.dispatcher->subscriptions().end_all(&session);

@@ -6,28 +6,19 @@
 
 namespace mcpd::transports::http {
 
-namespace {
-
-bool has_error(const json& reply) {
-  if (reply.is_object()) return reply.contains("error");
-  if (reply.is_array())
-    for (const auto& element : reply)
-      if (element.is_object() && element.contains("error")) return true;
-  return false;
+unsigned reply_status(const json& body, const core::Reply& reply, bool modern) {
+  const json* tree = reply.tree();
+  if (!tree) return 200;  // a result
+  if (body.is_array() && tree->is_object() && tree->contains("error")) return 400;
+  return modern ? modern_reply_status(*tree) : 200;
 }
 
-}  // namespace
-
-unsigned reply_status(const json& body, const json& reply, bool modern) {
-  if (body.is_array() && reply.is_object() && reply.contains("error")) return 400;
-  return modern ? modern_reply_status(reply) : 200;
-}
-
-std::optional<json> dispatch_message(ServerContext& ctx, const json& body, core::Session& session,
-                                     const std::string& correlation_id) {
-  std::optional<json> reply;
+std::optional<core::Reply> dispatch_message(ServerContext& ctx, const json& body,
+                                            core::Session& session,
+                                            const std::string& correlation_id) {
+  std::optional<core::Reply> reply;
   try {
-    reply = ctx.dispatcher.handle(body, session, correlation_id);
+    reply = ctx.dispatcher.reply(body, session, correlation_id);
   } catch (const std::exception& e) {
     spdlog::error("dispatcher failed: {}", e.what());
     const core::RpcError error{core::rpc_code::k_internal_error, "internal error", nullptr};
@@ -35,11 +26,12 @@ std::optional<json> dispatch_message(ServerContext& ctx, const json& body, core:
     if (!body.is_array()) {
       if (!ids.empty()) reply = core::make_error(ids[0], error);
     } else if (!ids.empty()) {
-      reply = json::array();
-      for (const auto& id : ids) reply->push_back(core::make_error(id, error));
+      json replies = json::array();
+      for (const auto& id : ids) replies.push_back(core::make_error(id, error));
+      reply = std::move(replies);
     }
   }
-  if (reply && ctx.metrics && has_error(*reply)) ctx.metrics->error();
+  if (reply && ctx.metrics && reply->has_error()) ctx.metrics->error();
   return reply;
 }
 

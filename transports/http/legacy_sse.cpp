@@ -93,8 +93,9 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
 
   auto job = [&ctx, session, body = std::move(*parsed.message), correlation_id] {
     core::log::CorrelationScope scope(correlation_id);
-    auto reply = dispatch_message(ctx, body, session->core(), correlation_id);
-    if (!reply) return;
+    auto answer = dispatch_message(ctx, body, session->core(), correlation_id);
+    if (!answer) return;
+    const std::optional<json> reply = std::move(*answer).to_json();
     // One event per response: SSE clients parse each event as a single message.
     if (reply->is_array()) {
       for (const auto& element : *reply) session->core().send(element);

@@ -162,6 +162,16 @@ Response json_response(unsigned status, const nlohmann::json& body) {
   return response;
 }
 
+Response json_response(unsigned status, const core::Reply& reply) {
+  Response response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body.reserve(256);
+  reply.write(response.body,
+              [](std::string& out, const nlohmann::json& value) { dump_into(out, value); });
+  return response;
+}
+
 Response jsonrpc_error(unsigned status, int code, std::string message) {
   return json_response(status,
                        nlohmann::json{{"jsonrpc", "2.0"},

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/protocol/rpc.hpp"
 #include "transports/http/policy.hpp"
 
 namespace mcpd::transports::http {
@@ -54,6 +55,8 @@ Response jsonrpc_error(unsigned status, int code, std::string message);
 // {"error": error, "message": message} for everything that is not the MCP endpoint.
 Response error_body(unsigned status, std::string error, std::string message);
 Response json_response(unsigned status, const nlohmann::json& body);
+// The dispatcher's reply as the body (Reply::write with dump_into).
+Response json_response(unsigned status, const core::Reply& reply);
 // body.dump() (compact, invalid UTF-8 replaced) appended to `out`, without the allocations of
 // a dump() of its own.
 void dump_into(std::string& out, const nlohmann::json& value);

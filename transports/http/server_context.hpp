@@ -45,15 +45,16 @@ struct ServerContext {
   }
 };
 
-// Dispatcher::handle, guarded: a throwing dispatcher still answers every request (-32603), and
+// Dispatcher::reply, guarded: a throwing dispatcher still answers every request (-32603), and
 // JSON-RPC errors in the reply count in mcp_errors_total (dispatch.cpp).
-std::optional<json> dispatch_message(ServerContext& ctx, const json& body, core::Session& session,
-                                     const std::string& correlation_id);
+std::optional<core::Reply> dispatch_message(ServerContext& ctx, const json& body,
+                                            core::Session& session,
+                                            const std::string& correlation_id);
 
 // The HTTP status of a plain JSON `reply` to `body`: 400 for a batch the dispatcher refused as
 // a whole (one error instead of an array of replies) and, for a 2026-07-28 request, whatever its
 // error calls for (modern_reply_status); else 200 (dispatch.cpp).
-unsigned reply_status(const json& body, const json& reply, bool modern);
+unsigned reply_status(const json& body, const core::Reply& reply, bool modern);
 
 // The entry point of every request (router.cpp).
 void handle_request(ServerContext& ctx, const std::shared_ptr<Exchange>& exchange,

@@ -27,9 +27,11 @@ std::shared_ptr<HttpSession> find_session(ServerContext& ctx, std::string_view i
   return session && session->kind() == HttpSession::Kind::streamable ? session : nullptr;
 }
 
-bool initialize_succeeded(const std::optional<json>& reply) {
+bool initialize_succeeded(const std::optional<core::Reply>& reply) {
   if (!reply) return false;
-  const json& first = reply->is_array() ? (reply->empty() ? json() : (*reply)[0]) : *reply;
+  const json* tree = reply->tree();
+  if (!tree) return true;  // a result
+  const json& first = tree->is_array() ? (tree->empty() ? json() : (*tree)[0]) : *tree;
   return first.is_object() && first.contains("result");
 }
 
@@ -51,7 +53,7 @@ void answer(ServerContext& ctx, const std::shared_ptr<HttpSession>& session,
     return;
   }
   const unsigned status = reply ? reply_status(body, *reply, modern) : 200;
-  stream->finish(std::move(reply), status);
+  stream->finish(reply ? std::optional<json>(std::move(*reply).to_json()) : std::nullopt, status);
   session->release(stream);
 }
 
@@ -148,7 +150,7 @@ void answer_at_once(ServerContext& ctx, const std::shared_ptr<Exchange>& exchang
     return exchange->respond(std::move(accepted));
   }
   exchange->respond(json_response(reply_status(body, *reply, modern), *reply));
-  core::release(*reply);
+  reply->release();
 }
 
 // A session for one POST. A 2025 request acts as if the handshake had happened; a 2026 one

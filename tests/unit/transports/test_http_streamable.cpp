@@ -13,11 +13,11 @@ using nlohmann::json;
 
 namespace {
 
-json body_json(const Reply& reply) {
+json body_json(const http_test::Reply& reply) {
   return json::parse(reply.body());
 }
 
-std::string content_type(const Reply& reply) {
+std::string content_type(const http_test::Reply& reply) {
   return std::string(reply[bhttp::field::content_type]);
 }
 
