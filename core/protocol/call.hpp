@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcpd::core {
@@ -78,7 +79,9 @@ class CallChannel {
 struct CallContext {
   std::string name;  // tool, prompt or resource being served
   const Identity& identity;
-  std::string correlation_id;
+  // The request's (Request::correlation_id, which outlives the call): a view, so that a call
+  // copies no 32-character id. Handlers copy it when they keep it.
+  std::string_view correlation_id;
   std::string protocol_version;
   const CancelToken& cancel;
   CallChannel& channel;

@@ -113,7 +113,7 @@ TEST_CASE("HandlerRunner uses the http invoker when there is one", "[core][stati
       return json{{"content",
                    {{{"type", "text"},
                      {"text", spec.method + " " + spec.path + " " + values["id"].dump() + " " +
-                                  ctx.correlation_id}}}}};
+                                  std::string(ctx.correlation_id)}}}}};
     }
   };
   HandlerRunner runner(ExecSettings{}, std::make_shared<EchoInvoker>());
