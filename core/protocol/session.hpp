@@ -3,6 +3,8 @@
 // subscriptions, in-flight requests (for cancellation) and server-to-client requests waiting
 // for answers. Thread-safe: the transport's reader and worker threads share it.
 
+#include <boost/container/flat_map.hpp>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -100,13 +102,18 @@ class Session {
   std::shared_ptr<const Identity> m_identity;
   bool m_initialized = false;
   std::string m_protocol_version;
-  // Null until initialize sets them (read as {}): a stateless request's session, made and
-  // dropped per request, never allocates them.
+  // Null until initialize sets them (capabilities read as null, client info as {}): a
+  // stateless request's session, made and dropped per request, never allocates them.
   json m_client_capabilities;
   json m_client_info;
   int m_log_level;  // index into the RFC 5424 list; messages at or above are sent
   std::set<std::string> m_subscriptions;
-  std::map<std::string, std::shared_ptr<CancelToken>> m_in_flight;
+  // Sorted, with room for one inline: a stateless request's session tracks its one call
+  // without a tree node.
+  boost::container::flat_map<
+      std::string, std::shared_ptr<CancelToken>, std::less<>,
+      boost::container::small_vector<std::pair<std::string, std::shared_ptr<CancelToken>>, 1>>
+      m_in_flight;
   static constexpr std::size_t k_max_early_cancels = 64;
   // Ids cancelled before they started (a vector: a deque allocates even when empty, and every
   // stateless HTTP request has a session of its own).
