@@ -253,7 +253,7 @@ class Reader {
     std::uint32_t unit = 0;
     if (!code_unit(unit)) return false;
     if (unit >= 0xDC00 && unit <= 0xDFFF) return fail();  // a low surrogate alone
-    if (unit >= 0xD800 && unit <= 0xDBFF) {              // must be followed by a low one
+    if (unit >= 0xD800 && unit <= 0xDBFF) {               // must be followed by a low one
       std::uint32_t low = 0;
       if (m_end - m_at < 2 || m_at[0] != '\\' || m_at[1] != 'u') return fail();
       m_at += 2;
