@@ -202,7 +202,10 @@ Envelope read_envelope(const json& message) {
   if (usable_id) envelope.id = &*id;
 
   const auto version = message.find("jsonrpc");
-  if (version == message.end() || *version != "2.0") return invalid("jsonrpc must be \"2.0\"");
+  // As a string: comparing the json with a literal makes a json of the literal first.
+  if (version == message.end() || !version->is_string() ||
+      version->get_ref<const std::string&>() != "2.0")
+    return invalid("jsonrpc must be \"2.0\"");
   const auto method = message.find("method");
   if (method == message.end()) {
     envelope.kind = Envelope::Kind::response;

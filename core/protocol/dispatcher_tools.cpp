@@ -72,6 +72,10 @@ const json& placeholder_values(const ToolDef& tool, const json& arguments, json&
   return storage;
 }
 
+// A key of more than 15 characters, looked up as a literal, would be copied to the heap for
+// each lookup.
+const std::string k_structured_content = "structuredContent";
+
 bool is_error_result(const json& result) {
   const auto it = result.find("isError");
   return it != result.end() && it->is_boolean() && it->get<bool>();
@@ -85,7 +89,7 @@ json check_result(const ToolDef& tool, json result) {
     spdlog::error("tool '{}' handler returned a malformed result", tool.name);
     return tool_error("the tool returned a malformed result");
   }
-  const auto structured = result.find("structuredContent");
+  const auto structured = result.find(k_structured_content);
   if (result["content"].empty() && structured != result.end())
     result["content"].push_back({{"type", "text"}, {"text", structured->dump()}});
   if (!tool.output_schema || is_error_result(result)) return result;
@@ -101,7 +105,7 @@ json check_result(const ToolDef& tool, json result) {
 
 // structuredContent arrived with 2025-06-18; older clients read the text content instead.
 void adapt_result(json& result, const std::string& version) {
-  if (!version_at_least(version, "2025-06-18")) result.erase("structuredContent");
+  if (!version_at_least(version, "2025-06-18")) result.erase(k_structured_content);
 }
 
 }  // namespace
