@@ -39,7 +39,9 @@ json make_result(json id, json result);
 // three members and the "2.0" string, per call). Errors and a batch's array are trees.
 class Reply {
  public:
-  Reply(json tree) : m_tree(std::move(tree)) {}  // NOLINT: an error reply converts implicitly
+  // An error or a batch's array, as a tree: implicit, so make_error's value is a Reply.
+  Reply(json tree) : m_tree(std::move(tree)) {}
+  // A result: the request's id and the method's result.
   Reply(const json& id, json result) : m_id(id), m_result(std::move(result)), m_parts(true) {}
 
   // The reply as one tree when it was built as one (an error, a batch); null for a result
@@ -73,6 +75,7 @@ class Reply {
   json m_result;
   bool m_parts = false;
 };
+
 // {"jsonrpc":"2.0","id":id,"error":{"code","message"[,"data"]}}
 json make_error(const json& id, const RpcError& error);
 // {"jsonrpc":"2.0","method":method[,"params":params]}

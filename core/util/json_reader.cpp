@@ -61,7 +61,9 @@ double to_double(std::string_view token) {
     large.assign(token);
     text = large.c_str();
   }
-  return strtod_l(text, nullptr, c_locale);
+  // newlocale fails only without memory; strtod then reads with the process's locale, which
+  // mcpd never changes from "C".
+  return c_locale ? strtod_l(text, nullptr, c_locale) : std::strtod(text, nullptr);
 }
 
 class Reader {
