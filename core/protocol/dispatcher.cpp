@@ -34,9 +34,13 @@ json server_capabilities(const Catalog& catalog, const std::string& version) {
 }
 
 json server_info_of(const ServerInfo& info, const std::string& version) {
-  json server_info{{"name", info.name}, {"version", info.version}};
+  // Member by member: a braced initializer copies every pair through temporaries (a 2026-07-28
+  // result carries this in every reply).
+  json server_info(json::value_t::object);
+  server_info.emplace("name", info.name);
+  server_info.emplace("version", info.version);
   if (!info.title.empty() && detail::version_at_least(version, "2025-06-18"))
-    server_info["title"] = info.title;
+    server_info.emplace("title", info.title);
   return server_info;
 }
 
@@ -130,7 +134,9 @@ bool cacheable(std::string_view method) {
 // (a handler's own hints win), and who answered.
 void finish_modern_result(json& result, std::string_view method, const Request& request) {
   if (!result.contains("resultType")) result["resultType"] = "complete";
-  if (result["resultType"] == "complete" && cacheable(method)) {
+  // As a string: comparing the json with a literal makes a json of the literal first.
+  const json& type = result["resultType"];
+  if (type.is_string() && type.get_ref<const std::string&>() == "complete" && cacheable(method)) {
     if (!result.contains("ttlMs")) result["ttlMs"] = request.options.cache_ttl_ms;
     if (!result.contains("cacheScope")) result["cacheScope"] = detail::cache_scope(request);
   }

@@ -15,13 +15,14 @@ namespace mcpd::core {
 
 using json = nlohmann::json;
 
+// As strings, not literals: nlohmann looks a literal key up by copying it into a std::string
+// first, a heap block for keys this long, several times per 2026-07-28 request.
 namespace meta_key {
-inline constexpr const char* k_protocol_version = "io.modelcontextprotocol/protocolVersion";
-inline constexpr const char* k_client_info = "io.modelcontextprotocol/clientInfo";
-inline constexpr const char* k_client_capabilities = "io.modelcontextprotocol/clientCapabilities";
-inline constexpr const char* k_log_level = "io.modelcontextprotocol/logLevel";
-inline constexpr const char* k_server_info = "io.modelcontextprotocol/serverInfo";
-inline constexpr const char* k_subscription_id = "io.modelcontextprotocol/subscriptionId";
+inline const std::string k_protocol_version = "io.modelcontextprotocol/protocolVersion";
+inline const std::string k_client_info = "io.modelcontextprotocol/clientInfo";
+inline const std::string k_client_capabilities = "io.modelcontextprotocol/clientCapabilities";
+inline const std::string k_log_level = "io.modelcontextprotocol/logLevel";
+inline const std::string k_server_info = "io.modelcontextprotocol/serverInfo";
 }  // namespace meta_key
 
 struct RequestMeta {

@@ -321,7 +321,10 @@ std::optional<Refusal> check_standard_headers(const json& message, const HeaderL
                       : (method == "tools/call" || method == "prompts/get") ? "name"
                                                                             : nullptr;
   if (!field) return std::nullopt;
-  const json& params = message.contains("params") ? message["params"] : json();
+  // A reference, not a copy of params (arguments and all) as `cond ? member : json()` makes.
+  static const json k_none;
+  const auto params_field = message.find("params");
+  const json& params = params_field != message.end() ? *params_field : k_none;
   const json* body = params.is_object() && params.contains(field) ? &params[field] : nullptr;
   const std::optional<std::string> value =
       body && body->is_string() ? std::optional(body->get<std::string>()) : std::nullopt;
