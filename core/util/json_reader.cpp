@@ -123,16 +123,7 @@ class Reader {
   }
 
   bool object(json& out, int depth) {
-    if (depth >= m_max_depth) return fail(JsonRead::too_deep);
-    ++m_at;
-    out = json::value_t::object;
-    auto& members = *out.get_ptr<json::object_t*>();
-    skip_space();
-    if (at('}')) {
-      ++m_at;
-      return true;
-    }
-    for (;;) {
+    return container(out, json::value_t::object, '}', depth, [&] {
       if (!at('"')) return fail();
       std::string key;
       if (!string(key)) return false;
@@ -140,42 +131,40 @@ class Reader {
       if (!at(':')) return fail();
       ++m_at;
       skip_space();
-      if (!value(members[std::move(key)], depth + 1)) return false;  // a duplicate: the last wins
-      skip_space();
-      if (at(',')) {
-        ++m_at;
-        skip_space();
-      } else if (at('}')) {
-        ++m_at;
-        return true;
-      } else {
-        return fail();
-      }
-    }
+      auto& members = *out.get_ptr<json::object_t*>();
+      return value(members[std::move(key)], depth + 1);  // a duplicate: the last wins
+    });
   }
 
   bool array(json& out, int depth) {
+    return container(out, json::value_t::array, ']', depth, [&] {
+      return value(out.get_ptr<json::array_t*>()->emplace_back(), depth + 1);
+    });
+  }
+
+  // At the opening bracket of an object or array `depth` containers deep: unless that is too
+  // deep, makes `out` an empty one of `type` and reads its items (`item` reads one into `out`)
+  // separated by commas, up to `close`.
+  template <class Item>
+  bool container(json& out, json::value_t type, char close, int depth, Item&& item) {
     if (depth >= m_max_depth) return fail(JsonRead::too_deep);
     ++m_at;
-    out = json::value_t::array;
-    auto& elements = *out.get_ptr<json::array_t*>();
+    out = type;
     skip_space();
-    if (at(']')) {
+    if (at(close)) {
       ++m_at;
       return true;
     }
     for (;;) {
-      if (!value(elements.emplace_back(), depth + 1)) return false;
+      if (!item()) return false;
       skip_space();
-      if (at(',')) {
-        ++m_at;
-        skip_space();
-      } else if (at(']')) {
+      if (at(close)) {
         ++m_at;
         return true;
-      } else {
-        return fail();
       }
+      if (!at(',')) return fail();
+      ++m_at;
+      skip_space();
     }
   }
 

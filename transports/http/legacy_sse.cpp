@@ -95,12 +95,12 @@ void serve_legacy_message(ServerContext& ctx, const std::shared_ptr<Exchange>& e
     core::log::CorrelationScope scope(correlation_id);
     auto answer = dispatch_message(ctx, body, session->core(), correlation_id);
     if (!answer) return;
-    const std::optional<json> reply = std::move(*answer).to_json();
+    const json reply = std::move(*answer).to_json();
     // One event per response: SSE clients parse each event as a single message.
-    if (reply->is_array()) {
-      for (const auto& element : *reply) session->core().send(element);
+    if (reply.is_array()) {
+      for (const auto& element : reply) session->core().send(element);
     } else {
-      session->core().send(*reply);
+      session->core().send(reply);
     }
   };
   if (blocking) {

@@ -26,28 +26,6 @@ TEST_CASE("a number no double holds is a parse error, not an exception", "[core]
   }
 }
 
-TEST_CASE("parse builds the same tree as nlohmann's parser", "[core][dispatcher]") {
-  // Dispatcher::parse has a DOM builder of its own (depth limit, inline stack): every kind of
-  // value, at every position (root, array element, member), compares equal to json::parse's.
-  Fixture f;
-  const std::string long_text(300, 'x');
-  for (const std::string& text : {
-           std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}})"),
-           std::string(R"([null,true,false,0,-7,18446744073709551615,-9223372036854775808,1.5,-0.0,1e300,"s",[],{},[[]],[{}],{"a":{}}])"),
-           std::string(R"({"k":null,"t":true,"f":false,"u":18446744073709551615,"i":-3,"d":2.25,"s":"é\u00e9\ud83d\ude00","a":[1,[2,[3]]],"o":{"p":{"q":{}}}})"),
-           std::string(R"({"dup":1,"dup":2})"),
-           "{\"" + long_text + "\":\"" + long_text + "\",\"n\":[\"" + long_text + "\"]}",
-           std::string("42"), std::string("\"text\""), std::string("null"), std::string("[]"), std::string("{}"),
-       }) {
-    INFO(text);
-    const auto parsed = f.dispatcher->parse(text);
-    REQUIRE(parsed.message);
-    const json expected = json::parse(text);
-    CHECK(*parsed.message == expected);
-    CHECK(parsed.message->dump() == expected.dump());  // also the number kinds (unsigned, signed, float)
-  }
-}
-
 TEST_CASE("invalid requests get -32600", "[core][dispatcher]") {
   Fixture f;
   f.initialize();

@@ -43,6 +43,8 @@ TEST_CASE("read_json accepts what json::parse accepts, and builds the same tree"
           R"({"k":null,"t":true,"f":false,"s":"é\u00e9\ud83d\ude00\u0000","a":[1,[2,[3]]],"o":{"p":{"q":{}}}})",
           R"(["\"\\\/\b\f\n\r\t","\u00FF\u00ff","日本語","\uD834\uDD1E"])",
           R"({"dup":1,"dup":[2],"dup":{"x":3}})",
+          R"([1.5,"s",[],{},[[]],[{}],{"a":{}}])",
+          R"({"u":18446744073709551615,"i":-3,"d":2.25,"s":"x"})",
           "{\"" + long_text + "\":\"" + long_text + "\",\"n\":[\"" + long_text + "\"]}",
           " \t\r\n[ 1 , 2 ]\n ",
           "\xEF\xBB\xBF{}",
