@@ -294,17 +294,9 @@ describe('Streamable HTTP rules', () => {
     const lastId = before.at(-1).id;
     controller.abort();
 
-    // Answer the sampling request, then resume: the result arrives on the resumed stream.
-    const answer = await post(
-      server,
-      {
-        jsonrpc: '2.0',
-        id: request.id,
-        result: { role: 'assistant', content: { type: 'text', text: 'resumed!' }, model: 'm' },
-      },
-      { headers: { 'Mcp-Session-Id': session } },
-    );
-    assert.equal(answer.status, 202);
+    // Resume first, then answer the sampling request: the result arrives on the resumed stream.
+    // (Answered before the server has noticed the dropped connection, the result could go out
+    // on that connection, which the client has closed, and the stream would be complete.)
     // The server learns of the dropped connection from its own socket, on its own I/O thread:
     // until then the stream is still attached and a resume gets 409, as a client would retry.
     let resumed;
@@ -317,6 +309,16 @@ describe('Streamable HTTP rules', () => {
       return false;
     }, { ms: 10000, what: 'the interrupted stream to be resumable' });
     assert.equal(resumed.status, 200);
+    const answer = await post(
+      server,
+      {
+        jsonrpc: '2.0',
+        id: request.id,
+        result: { role: 'assistant', content: { type: 'text', text: 'resumed!' }, model: 'm' },
+      },
+      { headers: { 'Mcp-Session-Id': session } },
+    );
+    assert.equal(answer.status, 202);
     const after = await readEvents(resumed);
     const result = after.filter((e) => e.data).map((e) => JSON.parse(e.data)).at(-1);
     assert.equal(result.id, 7);
